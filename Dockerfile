@@ -1,0 +1,15 @@
+# The worker and the API, built from this repo (one image, two commands).
+FROM node:20.20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev
+COPY tsconfig.json ./
+COPY domain ./domain
+COPY common ./common
+COPY workflows ./workflows
+COPY activities ./activities
+COPY worker ./worker
+COPY api ./api
+USER node
+CMD ["npx", "tsx", "worker/main.ts"]

@@ -1,0 +1,33 @@
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Process configuration from the environment, validated once at start so that a wrong
+ * setting stops the process with a message naming it.
+ */
+const configSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('assessments'),
+  API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  API_HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().default(resolve(__dirname, '..', '.data')),
+  /** Where notifications and case-system records go; unset = the local outbox. */
+  OUTBOUND_WEBHOOK_URL: z.url().optional(),
+  OUTBOUND_WEBHOOK_SECRET: z.string().min(16).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type AppConfig = z.infer<typeof configSchema> & { outboxDir: string };
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  if (parsed.data.OUTBOUND_WEBHOOK_URL && !parsed.data.OUTBOUND_WEBHOOK_SECRET) {
+    throw new Error('invalid configuration: OUTBOUND_WEBHOOK_SECRET is required with OUTBOUND_WEBHOOK_URL (webhooks are signed)');
+  }
+  return { ...parsed.data, outboxDir: join(parsed.data.DATA_DIR, 'outbox') };
+}

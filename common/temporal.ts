@@ -1,0 +1,52 @@
+import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { NativeConnection } from '@temporalio/worker';
+import { allSearchAttributeKeys } from '../workflows/search-attributes';
+
+/** gRPC status code 12: the server does not implement that call. */
+export const GRPC_UNIMPLEMENTED = 12;
+
+/**
+ * The one place that says how this project talks to Temporal: the worker, the API and the
+ * tests all build their clients and connections here, with the same data converter.
+ */
+export function dataConverter(): DataConverter {
+  return {};
+}
+
+export async function connectClient(address: string, namespace: string): Promise<Client> {
+  const connection = await Connection.connect({ address });
+  return new Client({ connection, namespace, dataConverter: dataConverter() });
+}
+
+export async function connectWorkerConnection(address: string): Promise<NativeConnection> {
+  return NativeConnection.connect({ address });
+}
+
+/**
+ * Adds the project's custom search attributes to a namespace, leaving those that exist.
+ * Used for the dev server, the test server and an external cluster alike.
+ */
+export async function registerSearchAttributes(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const known = new Set<string>();
+    try {
+      const existing = await connection.operatorService.listSearchAttributes({ namespace });
+      for (const name of Object.keys(existing.customAttributes ?? {})) known.add(name);
+    } catch (error) {
+      if ((error as { code?: number }).code !== GRPC_UNIMPLEMENTED) throw error;
+    }
+    const missing = allSearchAttributeKeys.filter((key) => !known.has(key.name));
+    if (missing.length === 0) return;
+    const searchAttributes: Record<string, number> = {};
+    for (const key of missing) {
+      searchAttributes[key.name] = temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`];
+    }
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+    console.error(`[temporal] registered search attributes on ${address}: ${missing.map((key) => key.name).join(', ')}`);
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { instantSchema, opaqueRef, staffIdSchema } from './ids';
+
+/**
+ * Field events sent by case management systems (and social workers). Each carries its
+ * own id, so a retried delivery changes nothing, and both when it happened and when it
+ * was recorded (R-16).
+ */
+const freeText = z.string().trim().min(1).max(4000);
+
+const eventBase = {
+  eventId: opaqueRef('eventId'),
+  occurredAt: instantSchema,
+  recordedAt: instantSchema.optional(),
+  actor: staffIdSchema,
+};
+
+const event = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.object({ type: z.literal(type), ...eventBase, ...shape }).strict();
+
+export const engagementAttemptSchema = z
+  .object({ occurredAt: instantSchema, method: z.enum(['visit', 'phone', 'letter', 'message', 'other']) })
+  .strict();
+
+export const domainEventSchema = z
+  .discriminatedUnion('type', [
+    event('child-seen', {
+      seenAlone: z.boolean(),
+      reasonNotAlone: freeText.optional(),
+      viewsRecorded: z.boolean(),
+      /** A visit with immediate concerns brings the supervision review forward. */
+      immediateConcerns: z.boolean().optional(),
+    }),
+    event('home-visited', { bedroomSeen: z.boolean() }),
+    event('parent-seen', {
+      parentRef: opaqueRef('parentRef'),
+      relationship: z.enum(['mother', 'father', 'step-parent', 'carer', 'other']),
+      viewsRecorded: z.boolean(),
+    }),
+    event('agency-information-received', { agency: z.enum(['police', 'health', 'education', 'housing', 'probation', 'other']) }),
+    event('consent-recorded', { given: z.boolean() }),
+    event('significant-harm-suspected', {}),
+    event('crime-suspected', {}),
+    event('not-in-education', {}),
+    event('interpreter-needed', { language: z.string().trim().min(2).max(60) }),
+    event('interpreter-provided', {}),
+    event('father-exclusion-requested', { parentRef: opaqueRef('parentRef').optional() }),
+    event('interpreter-waiver-requested', {}),
+    event('family-declined-engagement', { attempts: z.array(engagementAttemptSchema).min(1, 'evidence at least one attempt to engage (R-17)') }),
+    event('needs-identified', { service: z.string().trim().min(2).max(120) }),
+    event('analysis-completed', { sources: z.array(z.string().trim().min(1).max(120)).min(1) }),
+    event('assessment-submitted', {}),
+    event('family-comments-recorded', { comments: freeText.optional() }),
+    event('new-information', { summary: freeText.optional() }),
+    event('child-protection-conference-held', {}),
+  ])
+  .superRefine((value, ctx) => {
+    if (value.type === 'child-seen' && !value.seenAlone && !value.reasonNotAlone) {
+      ctx.addIssue({ code: 'custom', path: ['reasonNotAlone'], message: 'a child not seen alone needs the reason recorded (R-8)' });
+    }
+    if (value.recordedAt && Date.parse(value.recordedAt) < Date.parse(value.occurredAt)) {
+      ctx.addIssue({ code: 'custom', path: ['recordedAt'], message: 'recordedAt cannot be before occurredAt' });
+    }
+  });
+
+export type DomainEvent = z.infer<typeof domainEventSchema>;
+export type DomainEventType = DomainEvent['type'];
+export const domainEventTypes = domainEventSchema.options.map((option) => option.shape.type.value) as DomainEventType[];

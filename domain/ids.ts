@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/**
+ * Opaque references. Workflow ids, search attributes and logs carry these and nothing
+ * else, so a reference must not be able to hold a name: letters, digits, '-' and '_'
+ * only, and at least one digit (no person's name has one).
+ */
+export const opaqueRef = (what: string) =>
+  z
+    .string()
+    .min(3, `${what} must be 3 to 64 characters`)
+    .max(64, `${what} must be 3 to 64 characters`)
+    .regex(/^[A-Za-z0-9_-]+$/, `${what} may hold only letters, digits, '-' and '_'`)
+    .regex(/[0-9]/, `${what} must be an opaque reference with at least one digit, not a name`);
+
+export const referralIdSchema = opaqueRef('referralId');
+export const childRefSchema = opaqueRef('childRef');
+export const staffIdSchema = opaqueRef('staff id');
+
+/** An instant with an explicit offset, e.g. 2026-11-23T09:30:00Z. */
+export const instantSchema = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with offset, e.g. 2026-11-23T09:30:00Z' });
+export const localDateSchema = z.iso.date({ message: 'must be a date, YYYY-MM-DD' });
+
+export function referralWorkflowId(referralId: string): string {
+  return `referral-${referralId}`;
+}
+
+export function assessmentWorkflowId(referralId: string, childRef: string): string {
+  return `assessment-${referralId}-${childRef}`;
+}
+
+export function strategyDiscussionWorkflowId(referralId: string, childRef: string, sequence: number): string {
+  return `strategy-${referralId}-${childRef}-${sequence}`;
+}
+
+export function section47EnquiryWorkflowId(referralId: string, childRef: string, sequence: number): string {
+  return `s47-${referralId}-${childRef}-${sequence}`;
+}
+
+/** Prompt ids start with their workflow's id, so a decision finds its workflow without a lookup. */
+export function promptIdFor(workflowId: string, kind: string, sequence: number): string {
+  return `${workflowId}~${kind}-${sequence}`;
+}
+
+export function workflowIdOfPrompt(promptId: string): string | undefined {
+  const at = promptId.lastIndexOf('~');
+  return at > 0 ? promptId.slice(0, at) : undefined;
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * An authority's assessment policy (process-rules.md: where sources disagree, a rule is a
+ * policy setting with a default). Validated on the way in, and pinned into each
+ * assessment when it starts, so that a later change of policy never moves the deadlines
+ * of a running case.
+ */
+export const bankHolidayRegions = ['england-and-wales', 'scotland', 'northern-ireland'] as const;
+
+export const authorityPolicySchema = z
+  .object({
+    /** duty decision within this many working days of the referral. */
+    dutyDecisionWorkingDays: z.number().int().min(1).max(5).default(1),
+    /** sooner where there is a child protection concern. */
+    dutyDecisionChildProtectionHours: z.number().int().min(1).max(24).default(4),
+    /** S17 visit within this many working days of allocation (001 says 3, 004 says 5). */
+    visitS17WorkingDays: z.number().int().min(1).max(10).default(5),
+    /** S47 visit within this many hours of allocation. */
+    visitS47Hours: z.number().int().min(1).max(72).default(24),
+    /** brief and complex completion timescales, working days from the referral. */
+    briefWorkingDays: z.number().int().min(15).max(45).default(15),
+    complexWorkingDays: z.number().int().min(15).max(45).default(45),
+    /** supervision discussion within this many working days of the referral. */
+    supervisionReviewWorkingDays: z.number().int().min(1).max(45).default(25),
+    /** information recorded within this many working days of being received. */
+    recordingWorkingDays: z.number().int().min(1).max(10).default(2),
+    /** ask the manager this many working days before the completion deadline. */
+    extensionWarningWorkingDays: z.number().int().min(1).max(15).default(5),
+    /** a pre-birth assessment completes at least this many weeks before delivery. */
+    preBirthWeeksBeforeDelivery: z.number().int().min(1).max(20).default(4),
+    /** the strategy discussion is held within this many working days of being called. */
+    strategyDiscussionWorkingDays: z.number().int().min(1).max(5).default(1),
+    /** S47 child seen within this many hours; conference within these working days. */
+    section47ChildSeenHours: z.number().int().min(1).max(72).default(24),
+    initialConferenceWorkingDays: z.number().int().min(1).max(30).default(15),
+    /** How long a completed assessment stays open to family comments and new information. */
+    reviewWindowDays: z.number().int().min(1).max(365).default(90),
+    bankHolidayRegion: z.enum(bankHolidayRegions).default('england-and-wales'),
+    timeZone: z.literal('Europe/London').default('Europe/London'),
+  })
+  .strict()
+  .refine((policy) => policy.briefWorkingDays <= policy.complexWorkingDays, {
+    message: 'briefWorkingDays must not exceed complexWorkingDays',
+    path: ['briefWorkingDays'],
+  });
+
+export type AuthorityPolicy = z.infer<typeof authorityPolicySchema>;
+export type AuthorityPolicyInput = z.input<typeof authorityPolicySchema>;
+
+/** The default for England: every setting at the default above. */
+export const defaultPolicy: AuthorityPolicy = authorityPolicySchema.parse({});
+
+/** the statutory maximum; beyond it only with a manager's prior agreement. */
+export const STATUTORY_MAXIMUM_WORKING_DAYS = 45;

@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import { instantSchema, staffIdSchema } from './ids';
+
+/**
+ * Decision prompts: what a manager is asked, by when, and the answers allowed. Each kind's
+ * decision schema is the single definition used by the workflow (signal and update
+ * validator), the API (request validation, 422 answers) and the OpenAPI document.
+ */
+export const outcomes = [
+  'no-further-action',
+  'information-and-advice',
+  'early-help',
+  'child-in-need-plan',
+  'specialist-assessment',
+  'strategy-discussion',
+  'emergency-action',
+] as const;
+export type Outcome = (typeof outcomes)[number];
+
+export const checklistItems = [
+  'child-seen-alone-and-views-recorded',
+  'all-children-in-household-seen',
+  'home-visited-and-bedroom-seen',
+  'parents-seen-and-views-recorded',
+  'agency-information-obtained',
+  'analysis-triangulated',
+  'clear-evidence-for-decisions',
+] as const;
+export type ChecklistItem = (typeof checklistItems)[number];
+
+const rationale = z.string().trim().min(1, 'every decision needs a rationale').max(4000);
+const decisionBase = {
+  promptId: z.string().min(1).max(200),
+  rationale,
+  decidedBy: staffIdSchema,
+  decidedAt: instantSchema,
+};
+
+const answer = <D extends string, S extends z.ZodRawShape>(decision: D, shape: S) =>
+  z.object({ decision: z.literal(decision), ...decisionBase, ...shape }).strict();
+const plain = <D extends string>(decision: D) => answer(decision, {});
+
+export const checklistAnswerSchema = z.union([
+  z.object({ met: z.literal(true) }).strict(),
+  z.object({ met: z.literal(false), reason: z.string().trim().min(1, 'an item not met needs a recorded reason (R-21)').max(2000) }).strict(),
+]);
+
+export const determinationsSchema = z
+  .object({
+    childInNeed: z.boolean(),
+    significantHarmSuspected: z.boolean(),
+    accommodationNeeded: z.boolean(),
+  })
+  .strict();
+
+export const decisionSchemas = {
+  'duty-decision': z.discriminatedUnion('decision', [
+    plain('no-further-action'),
+    plain('information-and-advice'),
+    plain('early-help'),
+    plain('single-assessment'),
+    plain('strategy-discussion'),
+  ]),
+  'consent-override': z.discriminatedUnion('decision', [plain('approve'), plain('refuse')]),
+  allocation: z.discriminatedUnion('decision', [
+    answer('allocate', {
+      socialWorkerId: staffIdSchema,
+      track: z.enum(['S17', 'S47']),
+      assessmentType: z.enum(['brief', 'complex']),
+      /** R-5: a timescale between 15 and 45 working days; defaults to the type's. */
+      timescaleWorkingDays: z.number().int().min(15, 'R-5: at least 15 working days').max(45, 'R-5: at most 45 working days').optional(),
+      visitWithinHours: z.number().int().min(1).max(240).optional(),
+      visitWithinWorkingDays: z.number().int().min(1).max(15).optional(),
+      team: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/).optional(),
+    }),
+  ]),
+  'visit-overdue': z.discriminatedUnion('decision', [answer('reschedule', { visitDueAt: instantSchema }), plain('not-to-be-seen')]),
+  'exclude-father': z.discriminatedUnion('decision', [plain('approve'), plain('refuse')]),
+  'interpreter-waiver': z.discriminatedUnion('decision', [plain('approve'), plain('refuse')]),
+  'supervision-review': z.discriminatedUnion('decision', [plain('continue'), plain('extend-to-complex'), plain('strategy-discussion')]),
+  'extend-to-complex': z.discriminatedUnion('decision', [plain('approve'), plain('refuse')]),
+  'exceed-timescale': z.discriminatedUnion('decision', [answer('approve', { completionDueAt: instantSchema }), plain('refuse')]),
+  'sign-off': z.discriminatedUnion('decision', [
+    answer('sign-off', {
+      outcome: z.enum(outcomes),
+      determinations: determinationsSchema,
+      checklist: z.record(z.enum(checklistItems), checklistAnswerSchema),
+      /** R-24: withhold the written outcome from the family, with the reason in the rationale. */
+      withholdFromFamily: z.boolean().optional(),
+      /** R-28: for a homeless 16 or 17 year old, section 20 accommodation was considered. */
+      section20Considered: z.boolean().optional(),
+    }),
+    plain('return-to-worker'),
+  ]),
+  'strategy-discussion-outcome': z.discriminatedUnion('decision', [
+    answer('section-47-enquiry', { attendees: z.array(z.enum(['police', 'health', 'education', 'social-care', 'other'])).min(1) }),
+    answer('no-section-47', { attendees: z.array(z.enum(['police', 'health', 'education', 'social-care', 'other'])).min(1) }),
+    answer('emergency-action', {
+      attendees: z.array(z.enum(['police', 'health', 'education', 'social-care', 'other'])).min(1),
+      safetyPlanUntil: instantSchema.optional(),
+    }),
+  ]),
+  'section-47-outcome': z.discriminatedUnion('decision', [
+    plain('not-substantiated'),
+    plain('child-in-need-plan'),
+    plain('initial-child-protection-conference'),
+  ]),
+  escalation: z.discriminatedUnion('decision', [answer('acknowledge', { action: z.string().trim().min(1).max(2000) })]),
+} as const;
+
+export type PromptKind = keyof typeof decisionSchemas;
+export const promptKinds = Object.keys(decisionSchemas) as PromptKind[];
+export type DecisionFor<K extends PromptKind> = z.infer<(typeof decisionSchemas)[K]>;
+export type AnyDecision = { [K in PromptKind]: DecisionFor<K> }[PromptKind];
+
+export function allowedDecisions(kind: PromptKind): string[] {
+  return decisionSchemas[kind].options.map((option) => option.shape.decision.value);
+}
+
+/** What a signal or update carries before it is matched to its prompt's kind. */
+export const managerDecisionSchema = z
+  .object({ decision: z.string().min(1).max(60), ...decisionBase })
+  .passthrough();
+export type ManagerDecision = z.infer<typeof managerDecisionSchema>;
+
+export interface Prompt {
+  promptId: string;
+  kind: PromptKind;
+  /** The rule that asks the question, e.g. 'R-7'. */
+  rule: string;
+  raisedAt: string;
+  dueBy?: string;
+  allowedDecisions: string[];
+  status: 'open' | 'answered' | 'withdrawn';
+  /** Opaque context: what the prompt refers to (e.g. the escalated deadline's name). */
+  about?: string;
+  answeredAt?: string;
+  answeredBy?: string;
+  decision?: string;
+}
+
+export type DecisionRejection =
+  | { code: 'unknown-prompt'; message: string }
+  | { code: 'prompt-closed'; message: string }
+  | { code: 'decision-not-allowed'; message: string; allowedDecisions: string[] }
+  | { code: 'invalid-decision'; message: string; issues: Array<{ path: string; message: string }> };
+
+export type DecisionCheck = { ok: true; prompt: Prompt; decision: AnyDecision } | { ok: false; rejection: DecisionRejection };
+
+/**
+ * Whether a decision may answer one of these prompts: the same check runs in the update's
+ * validator (so the caller learns at once), in the signal handler (a rejected signal is
+ * recorded), and in the API.
+ */
+export function checkDecision(prompts: readonly Prompt[], input: unknown): DecisionCheck {
+  const base = managerDecisionSchema.safeParse(input);
+  if (!base.success) {
+    return { ok: false, rejection: { code: 'invalid-decision', message: 'the decision is incomplete', issues: toIssues(base.error) } };
+  }
+  const prompt = prompts.find((candidate) => candidate.promptId === base.data.promptId);
+  if (!prompt) return { ok: false, rejection: { code: 'unknown-prompt', message: `no prompt ${base.data.promptId} here` } };
+  if (prompt.status !== 'open') {
+    return { ok: false, rejection: { code: 'prompt-closed', message: `prompt ${prompt.promptId} is already ${prompt.status}` } };
+  }
+  if (!prompt.allowedDecisions.includes(base.data.decision)) {
+    return {
+      ok: false,
+      rejection: {
+        code: 'decision-not-allowed',
+        message: `'${base.data.decision}' is not an allowed answer to a ${prompt.kind} prompt`,
+        allowedDecisions: prompt.allowedDecisions,
+      },
+    };
+  }
+  const parsed = decisionSchemas[prompt.kind].safeParse(input);
+  if (!parsed.success) {
+    return { ok: false, rejection: { code: 'invalid-decision', message: `invalid ${prompt.kind} decision`, issues: toIssues(parsed.error) } };
+  }
+  return { ok: true, prompt, decision: parsed.data as AnyDecision };
+}
+
+export function toIssues(error: z.ZodError): Array<{ path: string; message: string }> {
+  return error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { childRefSchema, instantSchema, localDateSchema, referralIdSchema } from './ids';
+import { authorityPolicySchema } from './policy';
+
+export const referrerTypes = ['police', 'health', 'education', 'family', 'self', 'anonymous', 'local-authority', 'other'] as const;
+
+const code = (what: string) => z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, `${what} may hold only letters, digits, '-' and '_'`);
+
+export const childSchema = z
+  .object({
+    childRef: childRefSchema,
+    dateOfBirth: localDateSchema.optional(),
+    /** An unborn child (R-20): the assessment completes well before this date. */
+    expectedDeliveryDate: localDateSchema.optional(),
+    schoolAge: z.boolean().optional(),
+    /** R-28: a 16 or 17 year old who is homeless or at risk of it. */
+    homelessOrAtRisk: z.boolean().optional(),
+  })
+  .strict()
+  .refine((child) => !(child.dateOfBirth && child.expectedDeliveryDate), {
+    message: 'give dateOfBirth or expectedDeliveryDate, not both',
+    path: ['expectedDeliveryDate'],
+  });
+
+export const referralInputSchema = z
+  .object({
+    referralId: referralIdSchema,
+    /** When the referral was received; may lie in the past (migrated or late-entered cases). */
+    receivedAt: instantSchema,
+    referrerType: z.enum(referrerTypes),
+    childProtectionConcern: z.boolean(),
+    localAuthority: code('localAuthority').optional(),
+    team: code('team').optional(),
+    managerId: code('managerId').optional(),
+    policy: authorityPolicySchema.optional(),
+    children: z
+      .array(childSchema)
+      .min(1, 'a referral names at least one child')
+      .max(20)
+      .refine((children) => new Set(children.map((child) => child.childRef)).size === children.length, {
+        message: 'each childRef may appear once',
+      }),
+  })
+  .strict();
+
+export type ReferralInput = z.infer<typeof referralInputSchema>;
+export type ReferralRequest = z.input<typeof referralInputSchema>;
+export type Child = z.infer<typeof childSchema>;

@@ -1,0 +1,82 @@
+/**
+ * `npm start`: the embedded default. Starts the Temporal dev server with its SQLite
+ * database under ./.data/ (kept across restarts) and its Web UI, registers the custom
+ * search attributes, then runs the worker and the API in this process. With
+ * TEMPORAL_ADDRESS set it uses that cluster and starts no server. Ctrl-C or SIGTERM
+ * stops everything cleanly.
+ */
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { createApp } from '../api/app';
+import { loadConfig } from '../common/config';
+import { connectClient, connectWorkerConnection } from '../common/temporal';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createWorker } from '../worker/worker';
+import { log, registerSearchAttributes, startDevServer, type RunningServer } from './temporal';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  let server: RunningServer | undefined;
+  let address = config.TEMPORAL_ADDRESS;
+  if (address) {
+    log(`using the Temporal cluster at ${address} (TEMPORAL_ADDRESS); starting no server`);
+    await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE);
+  } else {
+    server = await startDevServer({
+      port: Number(process.env.TEMPORAL_PORT ?? 7233),
+      dbFile: join(config.DATA_DIR, 'temporal.sqlite'),
+      ui: true,
+      namespace: config.TEMPORAL_NAMESPACE,
+    });
+    address = server.address;
+  }
+
+  const workerConnection = await connectWorkerConnection(address);
+  const worker = await createWorker({
+    connection: workerConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: { outbound: { webhookUrl: config.OUTBOUND_WEBHOOK_URL, webhookSecret: config.OUTBOUND_WEBHOOK_SECRET, outboxDir: config.outboxDir } },
+  });
+  const workerRun = worker.run();
+
+  const client = await connectClient(address, config.TEMPORAL_NAMESPACE);
+  const app = createApp({ client, taskQueue: config.TEMPORAL_TASK_QUEUE });
+  const api: Server = await new Promise((ready) => {
+    const listening = app.listen(config.API_PORT, config.API_HOST, () => ready(listening));
+  });
+
+  const apiUrl = `http://${config.API_HOST}:${config.API_PORT}`;
+  console.log(`
+  Assessment engine is running.
+    API            ${apiUrl}   (health: ${apiUrl}/healthz)
+    Temporal       ${address}   namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}
+    Web UI         ${server?.uiUrl ?? '(the cluster\'s own)'}
+    Outbox         ${config.OUTBOUND_WEBHOOK_URL ?? config.outboxDir}
+  Ctrl-C stops it.
+`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping API, worker and server`);
+    await new Promise((done) => api.close(done));
+    // Worker.run() reacts to SIGINT/SIGTERM itself; shut it down only if it has not begun.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await workerRun;
+    await client.connection.close();
+    await workerConnection.close();
+    await server?.stop();
+    log('stopped');
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,60 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../api/app';
+import { devServerHarness, type DevServerHarness } from '../support/temporal';
+
+let harness: DevServerHarness;
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  harness = await devServerHarness();
+  server = createApp({ client: harness.client, taskQueue: harness.taskQueue }).listen(0, '127.0.0.1');
+  await new Promise((ready) => server.once('listening', ready));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((done) => server?.close(done));
+  await harness?.stop();
+});
+
+const post = (path: string, body: unknown) =>
+  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('end to end on the dev server', () => {
+  it('a referral started through the API runs as a workflow, takes an event and answers its state', async () => {
+    const referralId = `REF-${Date.now()}`;
+    const started = await post('/v1/referrals', {
+      referralId,
+      receivedAt: '2026-11-23T09:00:00Z',
+      referrerType: 'education',
+      childProtectionConcern: false,
+      children: [{ childRef: 'C-77' }],
+    });
+    expect(started.status).toBe(201);
+    expect(await started.json()).toMatchObject({ workflowId: `referral-${referralId}` });
+
+    const description = await harness.client.workflow.getHandle(`referral-${referralId}`).describe();
+    expect(description.status.name).toBe('RUNNING');
+
+    const sent = await post(`/v1/referrals/${referralId}/events`, {
+      type: 'consent-recorded',
+      eventId: 'EV-CONSENT-1',
+      occurredAt: '2026-11-23T09:30:00Z',
+      actor: 'SW-9',
+      given: true,
+    });
+    expect(sent.status).toBe(202);
+
+    const state = (await (await fetch(`${base}/v1/referrals/${referralId}`)).json()) as { record: unknown[] };
+    expect(state.record).toEqual([expect.objectContaining({ type: 'consent-recorded', ref: 'EV-CONSENT-1', status: 'applied' })]);
+  });
+
+  it('an invalid referral is refused with the field that is wrong', async () => {
+    const refused = await post('/v1/referrals', { referralId: 'Jane Smith', receivedAt: 'yesterday', referrerType: 'police', childProtectionConcern: false, children: [] });
+    expect(refused.status).toBe(400);
+    const body = (await refused.json()) as { issues: Array<{ path: string }> };
+    expect(body.issues.map((issue) => issue.path)).toEqual(expect.arrayContaining(['referralId', 'receivedAt', 'children']));
+  });
+});

@@ -1,0 +1,46 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { startDevServer, startTestServer, type RunningServer } from '../scripts/temporal';
+import { workflowsPath } from '../worker/worker';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    devServerAddress: string;
+    testServerAddress: string;
+    workflowBundlePath: string;
+  }
+}
+
+/**
+ * Starts the real servers once for the whole run: the dev server (Temporal CLI, in
+ * memory) and the time-skipping test server (Java). A missing server fails the run.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const servers: RunningServer[] = [];
+  const devServer = await startDevServer({});
+  servers.push(devServer);
+  const testServer = await startTestServer({});
+  servers.push(testServer);
+  // One workflow bundle for every test file: bundling takes seconds.
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  const bundlePath = join(mkdtempSync(join(tmpdir(), 'assessment-bundle-')), 'workflows.js');
+  writeFileSync(bundlePath, code);
+  project.provide('devServerAddress', devServer.address);
+  project.provide('testServerAddress', testServer.address);
+  project.provide('workflowBundlePath', bundlePath);
+  return async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+  };
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};

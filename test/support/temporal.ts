@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { connectClient, connectWorkerConnection, dataConverter } from '../../common/temporal';
+import { createWorker } from '../../worker/worker';
+
+// Workers log at WARN so test output stays readable.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+type CreateOptions = {
+  server: { type: 'existing' };
+  address: string;
+  namespace: string;
+  supportsTimeSkipping: boolean;
+  client?: { dataConverter?: ReturnType<typeof dataConverter> };
+};
+
+/**
+ * A time-skipping environment on the test server started in global setup. The SDK's
+ * public factories either start their own server (with a ~5 s start-up limit a cold JVM
+ * can miss) or connect without time skipping; `create` is the path they both use.
+ */
+export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  const create = (TestWorkflowEnvironment as unknown as { create(options: CreateOptions): Promise<TestWorkflowEnvironment> }).create.bind(
+    TestWorkflowEnvironment,
+  );
+  return create({
+    server: { type: 'existing' },
+    address: inject('testServerAddress'),
+    namespace: 'default',
+    supportsTimeSkipping: true,
+    client: { dataConverter: dataConverter() },
+  });
+}
+
+export interface DevServerHarness {
+  client: Client;
+  worker: Worker;
+  taskQueue: string;
+  outboxDir: string;
+  stop(): Promise<void>;
+}
+
+/** A worker and a client on the dev server, on a task queue of their own. */
+export async function devServerHarness(): Promise<DevServerHarness> {
+  const address = inject('devServerAddress');
+  const taskQueue = `test-${randomUUID()}`;
+  const outboxDir = mkdtempSync(join(tmpdir(), 'outbox-'));
+  const connection = await connectWorkerConnection(address);
+  const worker = await createWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    deps: { outbound: { outboxDir } },
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
+  const running = worker.run();
+  const client = await connectClient(address, 'default');
+  return {
+    client,
+    worker,
+    taskQueue,
+    outboxDir,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await client.connection.close();
+      await connection.close();
+    },
+  };
+}
+
+/** A worker on the time-skipping environment, on a task queue of its own. */
+export async function timeSkippingWorker(env: TestWorkflowEnvironment): Promise<{ worker: Worker; taskQueue: string; outboxDir: string }> {
+  const taskQueue = `test-${randomUUID()}`;
+  const outboxDir = mkdtempSync(join(tmpdir(), 'outbox-'));
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    deps: { outbound: { outboxDir } },
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
+  return { worker, taskQueue, outboxDir };
+}

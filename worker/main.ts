@@ -1,0 +1,26 @@
+import { loadConfig } from '../common/config';
+import { connectWorkerConnection, registerSearchAttributes } from '../common/temporal';
+import { createWorker } from './worker';
+
+/** Runs the worker alone (the compose stack runs it as its own service). */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const address = config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  // Idempotent: a fresh cluster gets the project's search attributes before any workflow runs.
+  await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE);
+  const connection = await connectWorkerConnection(address);
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: { outbound: { webhookUrl: config.OUTBOUND_WEBHOOK_URL, webhookSecret: config.OUTBOUND_WEBHOOK_SECRET, outboxDir: config.outboxDir } },
+  });
+  // Worker.run() shuts down on SIGINT/SIGTERM by itself.
+  await worker.run();
+  await connection.close();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Custom search attributes. They hold opaque references, stages, dates and flags only:
+ * never a name, an address or free text, because the Temporal server stores and shows
+ * them in the clear (payload encryption does not cover visibility).
+ *
+ * The SQL visibility store of the dev server allows at most 3 Datetime, 3 Bool and 3 Int
+ * attributes, 10 Keyword: keep within those numbers.
+ */
+export const StageKey = defineSearchAttributeKey('AssessmentStage', SearchAttributeType.KEYWORD);
+export const TrackKey = defineSearchAttributeKey('AssessmentTrack', SearchAttributeType.KEYWORD);
+export const ReferralIdKey = defineSearchAttributeKey('ReferralId', SearchAttributeType.KEYWORD);
+export const TeamKey = defineSearchAttributeKey('Team', SearchAttributeType.KEYWORD);
+export const ManagerIdKey = defineSearchAttributeKey('ManagerId', SearchAttributeType.KEYWORD);
+export const LocalAuthorityKey = defineSearchAttributeKey('LocalAuthority', SearchAttributeType.KEYWORD);
+export const OpenPromptKindsKey = defineSearchAttributeKey('OpenPromptKinds', SearchAttributeType.KEYWORD_LIST);
+export const CompletionDueAtKey = defineSearchAttributeKey('CompletionDueAt', SearchAttributeType.DATETIME);
+export const VisitDueAtKey = defineSearchAttributeKey('VisitDueAt', SearchAttributeType.DATETIME);
+export const CompletedAtKey = defineSearchAttributeKey('CompletedAt', SearchAttributeType.DATETIME);
+export const OverdueKey = defineSearchAttributeKey('Overdue', SearchAttributeType.BOOL);
+export const CompletedWithinTimescaleKey = defineSearchAttributeKey(
+  'CompletedWithinTimescale',
+  SearchAttributeType.BOOL,
+);
+export const SeenWithinTimescaleKey = defineSearchAttributeKey('SeenWithinTimescale', SearchAttributeType.BOOL);
+export const WorkingDaysToCompleteKey = defineSearchAttributeKey(
+  'WorkingDaysToComplete',
+  SearchAttributeType.INT,
+);
+
+/** Every custom attribute, for registering them on a server. */
+export const allSearchAttributeKeys = [
+  StageKey,
+  TrackKey,
+  ReferralIdKey,
+  TeamKey,
+  ManagerIdKey,
+  LocalAuthorityKey,
+  OpenPromptKindsKey,
+  CompletionDueAtKey,
+  VisitDueAtKey,
+  CompletedAtKey,
+  OverdueKey,
+  CompletedWithinTimescaleKey,
+  SeenWithinTimescaleKey,
+  WorkingDaysToCompleteKey,
+] as const;
