@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { parsePayloadKeys, type PayloadKeyRing } from './codec';
 
 /**
  * Process configuration from the environment, validated once at start so that a wrong
@@ -16,9 +17,32 @@ const configSchema = z.object({
   OUTBOUND_WEBHOOK_URL: z.url().optional(),
   OUTBOUND_WEBHOOK_SECRET: z.string().min(16).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().optional(),
+  /**
+   * Payload encryption keys, `id:base64key,...` (32-byte keys): the first encrypts, all
+   * decrypt. Unset outside production = a key generated once under DATA_DIR.
+   */
+  PAYLOAD_KEYS: z
+    .string()
+    .optional()
+    .transform((text, ctx): PayloadKeyRing | undefined => {
+      if (text === undefined) return undefined;
+      try {
+        return parsePayloadKeys(text);
+      } catch (error) {
+        // The parser's messages name entries and key ids, never key material.
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** The one browser origin (the Temporal Web UI) allowed to call the codec server. */
+  CODEC_CORS_ORIGIN: z
+    .url()
+    .default('http://127.0.0.1:8233')
+    .refine((value) => new URL(value).origin === value, { message: 'must be an origin: scheme://host[:port], without a path or trailing slash' }),
 });
 
-export type AppConfig = z.infer<typeof configSchema> & { outboxDir: string };
+export type AppConfig = z.infer<typeof configSchema> & { outboxDir: string; production: boolean };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = configSchema.safeParse(env);
@@ -29,5 +53,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (parsed.data.OUTBOUND_WEBHOOK_URL && !parsed.data.OUTBOUND_WEBHOOK_SECRET) {
     throw new Error('invalid configuration: OUTBOUND_WEBHOOK_SECRET is required with OUTBOUND_WEBHOOK_URL (webhooks are signed)');
   }
-  return { ...parsed.data, outboxDir: join(parsed.data.DATA_DIR, 'outbox') };
+  const production = parsed.data.NODE_ENV === 'production';
+  if (production && !parsed.data.PAYLOAD_KEYS) {
+    // Never a silent plaintext fallback, nor a key generated inside a container.
+    throw new Error('invalid configuration: PAYLOAD_KEYS is required when NODE_ENV=production (id:base64key, 32-byte keys; the first encrypts)');
+  }
+  return { ...parsed.data, outboxDir: join(parsed.data.DATA_DIR, 'outbox'), production };
 }

@@ -1,5 +1,6 @@
+import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { allSearchAttributeKeys } from '../workflows/search-attributes';
@@ -8,16 +9,25 @@ import { allSearchAttributeKeys } from '../workflows/search-attributes';
 export const GRPC_UNIMPLEMENTED = 12;
 
 /**
- * The one place that says how this project talks to Temporal: the worker, the API and the
- * tests all build their clients and connections here, with the same data converter.
+ * The module exporting the failure converter (`encodeCommonAttributes: true`). It goes by
+ * path so that the workflow bundler compiles the same converter into the workflow sandbox:
+ * every workflow bundle must be built with it (see `bundleWorkflows` in worker/worker.ts).
  */
-export function dataConverter(): DataConverter {
-  return {};
+export const failureConverterPath = resolve(__dirname, 'failure-converter.cjs');
+
+/**
+ * The one place that says how this project talks to Temporal: the worker, the API and the
+ * tests all build their clients and connections here, with the same data converter —
+ * payloads encrypted by the codec (common/codec.ts), failure messages and stack traces
+ * encoded into payloads so that the codec encrypts them too.
+ */
+export function dataConverter(codec: PayloadCodec): DataConverter {
+  return { payloadCodecs: [codec], failureConverterPath };
 }
 
-export async function connectClient(address: string, namespace: string): Promise<Client> {
+export async function connectClient(address: string, namespace: string, codec: PayloadCodec): Promise<Client> {
   const connection = await Connection.connect({ address });
-  return new Client({ connection, namespace, dataConverter: dataConverter() });
+  return new Client({ connection, namespace, dataConverter: dataConverter(codec) });
 }
 
 export async function connectWorkerConnection(address: string): Promise<NativeConnection> {
