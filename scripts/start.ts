@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { createApp } from '../api/app';
 import { loadConfig } from '../common/config';
+import { payloadCodecFromConfig } from '../common/payload-keys';
 import { connectClient, connectWorkerConnection } from '../common/temporal';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorker } from '../worker/worker';
@@ -16,6 +17,7 @@ import { log, registerSearchAttributes, startDevServer, type RunningServer } fro
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const codec = payloadCodecFromConfig(config);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   let server: RunningServer | undefined;
   let address = config.TEMPORAL_ADDRESS;
@@ -37,11 +39,12 @@ async function main(): Promise<void> {
     connection: workerConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    codec,
     deps: { outbound: { webhookUrl: config.OUTBOUND_WEBHOOK_URL, webhookSecret: config.OUTBOUND_WEBHOOK_SECRET, outboxDir: config.outboxDir } },
   });
   const workerRun = worker.run();
 
-  const client = await connectClient(address, config.TEMPORAL_NAMESPACE);
+  const client = await connectClient(address, config.TEMPORAL_NAMESPACE, codec);
   const app = createApp({ client, taskQueue: config.TEMPORAL_TASK_QUEUE });
   const api: Server = await new Promise((ready) => {
     const listening = app.listen(config.API_PORT, config.API_HOST, () => ready(listening));

@@ -1,10 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, startTestServer, type RunningServer } from '../scripts/temporal';
-import { workflowsPath } from '../worker/worker';
+import { bundleWorkflows, workflowsPath } from '../worker/worker';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,8 +23,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   servers.push(devServer);
   const testServer = await startTestServer({});
   servers.push(testServer);
-  // One workflow bundle for every test file: bundling takes seconds.
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  // One workflow bundle for every test file: bundling takes seconds. Built like the
+  // worker's own, with the project's failure converter in the sandbox.
+  const { code } = await bundleWorkflows({ workflowsPath, logger: quietLogger });
   const bundlePath = join(mkdtempSync(join(tmpdir(), 'assessment-bundle-')), 'workflows.js');
   writeFileSync(bundlePath, code);
   project.provide('devServerAddress', devServer.address);

@@ -1,10 +1,12 @@
 import { loadConfig } from '../common/config';
+import { payloadCodecFromConfig } from '../common/payload-keys';
 import { connectWorkerConnection, registerSearchAttributes } from '../common/temporal';
 import { createWorker } from './worker';
 
 /** Runs the worker alone (the compose stack runs it as its own service). */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const codec = payloadCodecFromConfig(config);
   const address = config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   // Idempotent: a fresh cluster gets the project's search attributes before any workflow runs.
   await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE);
@@ -13,6 +15,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    codec,
     deps: { outbound: { webhookUrl: config.OUTBOUND_WEBHOOK_URL, webhookSecret: config.OUTBOUND_WEBHOOK_SECRET, outboxDir: config.outboxDir } },
   });
   // Worker.run() shuts down on SIGINT/SIGTERM by itself.

@@ -1,19 +1,35 @@
 import { resolve } from 'node:path';
-import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
+import { bundleWorkflowCode, Worker, type BundleOptions, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
-import { dataConverter } from '../common/temporal';
+import { dataConverter, failureConverterPath } from '../common/temporal';
 
 export interface WorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
-  /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled now. */
+  /** The payload codec (common/codec.ts) every payload and failure goes through. */
+  codec: PayloadCodec;
+  /**
+   * A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled
+   * now. A prebuilt bundle must come from `bundleWorkflows`, which compiles the project's
+   * failure converter into the sandbox (without it, workflow failure messages would be
+   * written to history in plaintext).
+   */
   workflowBundle?: WorkflowBundleOption;
 }
 
 /** The workflow bundle's entry (webpack compiles the TypeScript). */
 export const workflowsPath = resolve(__dirname, '..', 'workflows', 'index.ts');
+
+/**
+ * Bundles workflow code with the project's failure converter compiled into the workflow
+ * sandbox (the worker does the same when it bundles `workflowsPath` itself).
+ */
+export async function bundleWorkflows(options: Omit<BundleOptions, 'failureConverterPath'> = { workflowsPath }): Promise<{ code: string }> {
+  return bundleWorkflowCode({ ...options, failureConverterPath });
+}
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
   return Worker.create({
@@ -22,6 +38,6 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities: createActivities(options.deps),
-    dataConverter: dataConverter(),
+    dataConverter: dataConverter(options.codec),
   });
 }

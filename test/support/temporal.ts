@@ -3,11 +3,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { connectClient, connectWorkerConnection, dataConverter } from '../../common/temporal';
 import { createWorker } from '../../worker/worker';
+import { testCodec } from './payload-keys';
 
 // Workers log at WARN so test output stays readable.
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -34,7 +36,7 @@ export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment
     address: inject('testServerAddress'),
     namespace: 'default',
     supportsTimeSkipping: true,
-    client: { dataConverter: dataConverter() },
+    client: { dataConverter: dataConverter(testCodec()) },
   });
 }
 
@@ -46,21 +48,30 @@ export interface DevServerHarness {
   stop(): Promise<void>;
 }
 
-/** A worker and a client on the dev server, on a task queue of their own. */
-export async function devServerHarness(): Promise<DevServerHarness> {
+export interface DevServerHarnessOptions {
+  /** The payload codec of the worker and client; the test keys unless given. */
+  codec?: PayloadCodec;
+  /** Reuse a task queue (e.g. a worker restarted with rotated keys); a fresh one unless given. */
+  taskQueue?: string;
+}
+
+/** A worker and a client on the dev server, on a task queue of their own, with the test codec. */
+export async function devServerHarness(options: DevServerHarnessOptions = {}): Promise<DevServerHarness> {
   const address = inject('devServerAddress');
-  const taskQueue = `test-${randomUUID()}`;
+  const codec = options.codec ?? testCodec();
+  const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const outboxDir = mkdtempSync(join(tmpdir(), 'outbox-'));
   const connection = await connectWorkerConnection(address);
   const worker = await createWorker({
     connection,
     namespace: 'default',
     taskQueue,
+    codec,
     deps: { outbound: { outboxDir } },
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
   const running = worker.run();
-  const client = await connectClient(address, 'default');
+  const client = await connectClient(address, 'default', codec);
   return {
     client,
     worker,
@@ -83,6 +94,7 @@ export async function timeSkippingWorker(env: TestWorkflowEnvironment): Promise<
     connection: env.nativeConnection,
     namespace: 'default',
     taskQueue,
+    codec: testCodec(),
     deps: { outbound: { outboxDir } },
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
