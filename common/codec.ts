@@ -34,12 +34,7 @@ export interface PayloadKey {
 export type PayloadKeyRing = readonly [PayloadKey, ...PayloadKey[]];
 
 /** A payload that cannot be decrypted: a key that is not configured, or tampered data. */
-export class PayloadDecryptionError extends ValueError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PayloadDecryptionError';
-  }
-}
+export class PayloadDecryptionError extends ValueError {}
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const fromUtf8 = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

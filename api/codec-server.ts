@@ -1,0 +1,116 @@
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { z } from 'zod';
+
+/**
+ * The codec server the Temporal Web UI (and `temporal` CLI) call to show operations staff
+ * decrypted payloads: `POST /decode` and `POST /encode`, body and answer
+ * `{ payloads: [{ metadata: { key: base64 }, data: base64 }] }` (the proto JSON form).
+ *
+ * It does no authentication of its own: the API mounts it at /codec behind the
+ * `operations` role. CORS admits the configured Web UI origin only; a browser request
+ * from any other origin is refused.
+ */
+export interface CodecRouterOptions {
+  codec: PayloadCodec;
+  /** The Web UI's origin, e.g. http://127.0.0.1:8233 (CODEC_CORS_ORIGIN). */
+  allowedOrigin: string;
+  /** Largest request body; a history event's payloads arrive in one request. */
+  bodyLimit?: string;
+}
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64').refine((value) => value.length % 4 === 0, 'must be base64 (padded)');
+
+const bodySchema = z.object({
+  payloads: z
+    .array(
+      z.object({
+        metadata: z.record(z.string(), base64).nullish(),
+        data: base64.nullish(),
+      }),
+    )
+    .max(10_000),
+});
+
+type JsonPayload = z.infer<typeof bodySchema>['payloads'][number];
+
+function fromJson({ metadata, data }: JsonPayload): Payload {
+  return {
+    metadata: Object.fromEntries(Object.entries(metadata ?? {}).map(([key, value]) => [key, new Uint8Array(Buffer.from(value, 'base64'))])),
+    data: new Uint8Array(Buffer.from(data ?? '', 'base64')),
+  };
+}
+
+function toJson({ metadata, data }: Payload): { metadata: Record<string, string>; data: string } {
+  return {
+    metadata: Object.fromEntries(Object.entries(metadata ?? {}).map(([key, value]) => [key, Buffer.from(value ?? new Uint8Array()).toString('base64')])),
+    data: Buffer.from(data ?? new Uint8Array()).toString('base64'),
+  };
+}
+
+const ALLOWED_HEADERS = 'content-type, x-namespace, authorization';
+
+export function createCodecRouter(options: CodecRouterOptions): Router {
+  const { codec, allowedOrigin } = options;
+  const router = Router();
+
+  // CORS: only the configured UI origin. Requests without an Origin header (the CLI,
+  // server-to-server) are not browser requests and are left to the auth in front.
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    res.vary('Origin');
+    const origin = req.get('origin');
+    if (origin === undefined) return next();
+    if (origin !== allowedOrigin) return void res.status(403).json({ error: 'origin-not-allowed', message: `origin ${origin} may not call the codec server` });
+    res.set({
+      'Access-Control-Allow-Origin': allowedOrigin,
+      'Access-Control-Allow-Credentials': 'true',
+    });
+    if (req.method === 'OPTIONS') {
+      res.set({
+        'Access-Control-Allow-Methods': 'POST, OPTIONS',
+        'Access-Control-Allow-Headers': ALLOWED_HEADERS,
+        'Access-Control-Max-Age': '600',
+      });
+      return void res.status(204).end();
+    }
+    next();
+  });
+
+  router.use(express.json({ limit: options.bodyLimit ?? '8mb' }));
+  // Decrypted payloads must not linger in caches.
+  router.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+
+  const handler = (direction: 'encode' | 'decode') => async (req: Request, res: Response) => {
+    const parsed = bodySchema.safeParse(req.body);
+    if (!parsed.success) {
+      const message = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+      return void res.status(400).json({ error: 'invalid-request', message: `expected { payloads: [{ metadata: { key: base64 }, data: base64 }] }: ${message}` });
+    }
+    const payloads = parsed.data.payloads.map(fromJson);
+    let result: Payload[];
+    try {
+      result = direction === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+    } catch (error) {
+      // The codec's messages name key ids and what went wrong, never payload contents.
+      return void res.status(422).json({ error: `cannot-${direction}`, message: error instanceof Error ? error.message : String(error) });
+    }
+    res.json({ payloads: result.map(toJson) });
+  };
+  router.post('/decode', handler('decode'));
+  router.post('/encode', handler('encode'));
+
+  // Body-parser errors (malformed JSON, too large) answered here, with a clear message.
+  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const status = (error as { status?: number }).status;
+    const type = (error as { type?: string }).type;
+    if (type === 'entity.parse.failed') return void res.status(400).json({ error: 'invalid-request', message: 'the body is not valid JSON' });
+    if (type === 'entity.too.large') return void res.status(413).json({ error: 'too-large', message: 'the request body is too large' });
+    if (typeof status === 'number' && status >= 400 && status < 500) return void res.status(status).json({ error: 'invalid-request', message: (error as Error).message });
+    next(error);
+  });
+  return router;
+}

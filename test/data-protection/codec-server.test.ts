@@ -1,0 +1,122 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCodecRouter } from '../../api/codec-server';
+import { TEST_ONLY_KEY_2, testCodec } from '../support/payload-keys';
+
+const MARKER = 'CANARY-7f3a';
+const UI_ORIGIN = 'http://127.0.0.1:8233';
+
+type JsonPayload = { metadata: Record<string, string>; data: string };
+
+let server: Server;
+let base: string;
+beforeAll(async () => {
+  const app = express();
+  // Mounted as the API will mount it (behind its auth), at /codec.
+  app.use('/codec', createCodecRouter({ codec: testCodec(), allowedOrigin: UI_ORIGIN }));
+  server = app.listen(0, '127.0.0.1');
+  await new Promise((ready) => server.once('listening', ready));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/codec`;
+});
+afterAll(async () => {
+  await new Promise((done) => server?.close(done));
+});
+
+const toJson = (value: unknown): JsonPayload => {
+  const payload = defaultPayloadConverter.toPayload(value);
+  return {
+    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([key, bytes]) => [key, Buffer.from(bytes!).toString('base64')])),
+    data: Buffer.from(payload.data!).toString('base64'),
+  };
+};
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+describe('codec server (Temporal Web UI format)', () => {
+  it('round-trips payloads: encode, then decode, over HTTP', async () => {
+    const values = [{ childRef: 'C-1', comments: MARKER }, MARKER, 42];
+    const encodedResponse = await post('/encode', { payloads: values.map(toJson) });
+    expect(encodedResponse.status).toBe(200);
+    const encoded = (await encodedResponse.json()) as { payloads: JsonPayload[] };
+    expect(encoded.payloads).toHaveLength(3);
+    for (const payload of encoded.payloads) {
+      expect(Buffer.from(payload.metadata.encoding!, 'base64').toString()).toBe('binary/encrypted');
+      expect(Buffer.from(payload.metadata['encryption-key-id']!, 'base64').toString()).toBe('test-only-k1');
+      expect(Buffer.from(payload.data, 'base64').includes(MARKER)).toBe(false);
+    }
+
+    const decodedResponse = await post('/decode', encoded);
+    expect(decodedResponse.status).toBe(200);
+    expect(decodedResponse.headers.get('cache-control')).toBe('no-store');
+    const decoded = (await decodedResponse.json()) as { payloads: JsonPayload[] };
+    expect(decoded.payloads).toEqual(values.map(toJson));
+  });
+
+  it('answers the configured UI origin with CORS headers, and its OPTIONS preflight', async () => {
+    const preflight = await fetch(`${base}/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: UI_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/content-type.*x-namespace/);
+    expect(preflight.headers.get('vary')).toMatch(/Origin/);
+
+    const decoded = await post('/decode', { payloads: [toJson('x')] }, { origin: UI_ORIGIN });
+    expect(decoded.status).toBe(200);
+    expect(decoded.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
+  });
+
+  it('gives no CORS headers to any other origin and refuses its requests', async () => {
+    for (const origin of ['http://evil.example', 'http://127.0.0.1:8080', `${UI_ORIGIN}.evil.example`]) {
+      const preflight = await fetch(`${base}/decode`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+      expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+      expect(preflight.status).toBe(403);
+      const request = await post('/decode', { payloads: [toJson('x')] }, { origin });
+      expect(request.status).toBe(403);
+      expect(request.headers.get('access-control-allow-origin')).toBeNull();
+    }
+    // Without an Origin (the CLI, server to server) there is no CORS header either.
+    const plain = await post('/decode', { payloads: [toJson('x')] });
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('answers a malformed body with 400 and a clear message', async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      ['{not json', /not valid JSON/],
+      [{}, /payloads/],
+      [{ payloads: 'x' }, /payloads/],
+      [{ payloads: [{ metadata: { encoding: 'not base64!' }, data: '' }] }, /payloads\.0\.metadata\.encoding: must be base64/],
+      [{ payloads: [{ data: 12 }] }, /payloads\.0\.data/],
+    ];
+    for (const [body, message] of cases) {
+      const response = await post('/decode', body);
+      expect(response.status).toBe(400);
+      const answer = (await response.json()) as { error: string; message: string };
+      expect(answer.error).toBe('invalid-request');
+      expect(answer.message).toMatch(message);
+    }
+  });
+
+  it('says which key is missing when a payload cannot be decrypted', async () => {
+    const [sealed] = await testCodec(TEST_ONLY_KEY_2).encode([defaultPayloadConverter.toPayload(MARKER)]);
+    const body = {
+      payloads: [
+        {
+          metadata: Object.fromEntries(Object.entries(sealed!.metadata!).map(([key, bytes]) => [key, Buffer.from(bytes!).toString('base64')])),
+          data: Buffer.from(sealed!.data!).toString('base64'),
+        },
+      ],
+    };
+    const response = await post('/decode', body);
+    expect(response.status).toBe(422);
+    const answer = (await response.json()) as { message: string };
+    expect(answer.message).toContain("key id 'test-only-k2'");
+    expect(JSON.stringify(answer)).not.toContain(MARKER);
+  });
+});
