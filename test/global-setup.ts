@@ -5,6 +5,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, startTestServer, type RunningServer } from '../scripts/temporal';
 import { workflowsPath } from '../worker/worker';
+import { lockTimeSkipping } from './support/temporal';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,6 +25,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   servers.push(devServer);
   const testServer = await startTestServer({});
   servers.push(testServer);
+  await lockTimeSkipping(testServer.address);
   // One workflow bundle for every test file: bundling takes seconds.
   const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
   const bundlePath = join(mkdtempSync(join(tmpdir(), 'assessment-bundle-')), 'workflows.js');
