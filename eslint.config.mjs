@@ -10,7 +10,7 @@ const forbiddenInWorkflows = {
       message: 'workflow code is deterministic: no Node modules (use an activity)',
     },
     { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing'], message: 'workflows use @temporalio/workflow only' },
-    { group: ['express', 'pino', 'jose', 'date-holidays', 'luxon', '**/activities', '**/activities/**', '**/api/**', '**/common/**'], message: 'not in workflow code: call an activity' },
+    { group: ['express', 'pino', 'jose', 'date-holidays', 'luxon', '**/activities', '**/activities/**', '**/api/**', '**/common/**'], message: 'not in workflow code: call an activity', allowTypeImports: true },
   ],
 };
 
@@ -26,7 +26,7 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts', 'domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', forbiddenInWorkflows],
+      '@typescript-eslint/no-restricted-imports': ['error', forbiddenInWorkflows],
       'no-restricted-globals': ['error', { name: 'setTimeout', message: 'use sleep() or condition() from @temporalio/workflow' }, { name: 'setInterval', message: 'use sleep() from @temporalio/workflow' }],
       'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'workflow code has no randomness of its own (uuid4() from @temporalio/workflow is deterministic)' }],
     },

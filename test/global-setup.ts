@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, startTestServer, type RunningServer } from '../scripts/temporal';
 import { bundleWorkflows, workflowsPath } from '../worker/worker';
+import { lockTimeSkipping } from './support/temporal';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,6 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   servers.push(devServer);
   const testServer = await startTestServer({});
   servers.push(testServer);
+  await lockTimeSkipping(testServer.address);
   // One workflow bundle for every test file: bundling takes seconds. Built like the
   // worker's own, with the project's failure converter in the sandbox.
   const { code } = await bundleWorkflows({ workflowsPath, logger: quietLogger });

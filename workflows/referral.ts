@@ -1,11 +1,11 @@
-import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { DomainEvent } from '../domain/events';
-import { promptIdFor, referralWorkflowId } from '../domain/ids';
-import { allowedDecisions, type Prompt } from '../domain/prompts';
-import type { RecordEntry } from '../domain/record';
+import { referralWorkflowId } from '../domain/ids';
+import type { AnyDecision, Prompt } from '../domain/prompts';
 import { authorityPolicySchema, type AuthorityPolicy } from '../domain/policy';
 import type { ReferralInput } from '../domain/referral';
-import { eventSignal, openPromptsQuery, stateQuery } from './messages';
+import type { RecordEntry } from '../domain/record';
+import { CaseEngine, type EventVerdict } from './engine';
+import { LocalAuthorityKey, ReferralIdKey, StageKey, TeamKey } from './search-attributes';
 
 export { referralWorkflowId };
 
@@ -14,47 +14,52 @@ export interface ReferralState {
   referralId: string;
   stage: 'awaiting-duty-decision' | 'closed';
   policy: AuthorityPolicy;
+  dutyDecision?: string;
   prompts: Prompt[];
+  openPrompts: Prompt[];
   record: RecordEntry[];
 }
 
 /** R-1: a referral waits for the duty manager's decision on how to respond. */
 export async function referralWorkflow(input: ReferralInput): Promise<ReferralState> {
-  const now = () => new Date().toISOString();
-  const workflowId = workflowInfo().workflowId;
-  const state: ReferralState = {
-    workflowId,
+  const engine = new CaseEngine();
+  // The policy in force when the referral arrived is pinned for the life of the case.
+  const policy = authorityPolicySchema.parse(input.policy ?? {});
+  let stage: ReferralState['stage'] = 'awaiting-duty-decision';
+  let dutyDecision: string | undefined;
+
+  const state = (): ReferralState => ({
+    workflowId: engine.workflowId,
     referralId: input.referralId,
-    stage: 'awaiting-duty-decision',
-    // The policy in force when the referral arrived is pinned for the life of the case.
-    policy: authorityPolicySchema.parse(input.policy ?? {}),
-    prompts: [
-      {
-        promptId: promptIdFor(workflowId, 'duty-decision', 1),
-        kind: 'duty-decision',
-        rule: 'R-1',
-        raisedAt: now(),
-        allowedDecisions: allowedDecisions('duty-decision'),
-        status: 'open',
-      },
-    ],
-    record: [],
-  };
-  const seenEventIds = new Set<string>();
-
-  setHandler(eventSignal, (event: DomainEvent) => {
-    if (seenEventIds.has(event.eventId)) return;
-    seenEventIds.add(event.eventId);
-    const entry: RecordEntry = { at: now(), source: 'event', type: event.type, ref: event.eventId, actor: event.actor, status: 'applied', occurredAt: event.occurredAt };
-    if (event.type !== 'consent-recorded') {
-      entry.status = 'rejected';
-      entry.reason = `a ${event.type} event does not fit a referral awaiting its duty decision`;
-    }
-    state.record.push(entry);
+    stage,
+    policy,
+    dutyDecision,
+    prompts: engine.prompts,
+    openPrompts: engine.openPrompts(),
+    record: engine.record,
   });
-  setHandler(stateQuery, () => state);
-  setHandler(openPromptsQuery, () => state.prompts.filter((prompt) => prompt.status === 'open'));
 
-  await condition(() => state.stage === 'closed');
-  return state;
+  engine.installHandlers({
+    onEvent(event: DomainEvent): EventVerdict {
+      if (event.type === 'consent-recorded') return { rule: 'R-2' };
+      return { rejected: `a ${event.type} event does not fit a referral at stage ${stage}` };
+    },
+    onDecision(prompt: Prompt, decision: AnyDecision) {
+      if (prompt.kind === 'duty-decision') {
+        dutyDecision = decision.decision;
+        stage = 'closed';
+      }
+    },
+    state,
+    searchAttributes: () => [
+      { key: StageKey, value: stage },
+      { key: ReferralIdKey, value: input.referralId },
+      ...(input.team ? [{ key: TeamKey, value: input.team }] : []),
+      ...(input.localAuthority ? [{ key: LocalAuthorityKey, value: input.localAuthority }] : []),
+    ],
+  });
+
+  engine.raisePrompt('duty-decision', 'R-1');
+  await engine.run(() => stage === 'closed');
+  return state();
 }

@@ -27,17 +27,31 @@ type CreateOptions = {
  * public factories either start their own server (with a ~5 s start-up limit a cold JVM
  * can miss) or connect without time skipping; `create` is the path they both use.
  */
-export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+export async function timeSkippingEnvironment(address = inject('testServerAddress')): Promise<TestWorkflowEnvironment> {
   const create = (TestWorkflowEnvironment as unknown as { create(options: CreateOptions): Promise<TestWorkflowEnvironment> }).create.bind(
     TestWorkflowEnvironment,
   );
   return create({
     server: { type: 'existing' },
-    address: inject('testServerAddress'),
+    address,
     namespace: 'default',
     supportsTimeSkipping: true,
     client: { dataConverter: dataConverter(testCodec()) },
   });
+}
+
+/**
+ * The Java test server starts with time skipping unlocked: a workflow waiting on nothing
+ * would leap to its 10-year run timeout. The SDK's client expects it locked (it unlocks
+ * only while awaiting a result or sleeping), so global setup locks it once.
+ */
+export async function lockTimeSkipping(address: string): Promise<void> {
+  const env = await timeSkippingEnvironment(address);
+  try {
+    await env.connection.testService?.lockTimeSkipping({});
+  } finally {
+    await env.teardown();
+  }
 }
 
 export interface DevServerHarness {
