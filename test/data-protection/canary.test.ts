@@ -91,7 +91,7 @@ describe('nothing personal reaches the Temporal server in plaintext (dev server,
     ];
     for (const event of events) await handle.signal(eventSignal, event);
     const state = (await handle.query(stateQuery)) as ReferralState;
-    expect(state.record.map((entry) => entry.ref)).toEqual(['EV-1', 'EV-2', 'EV-3']);
+    expect(state.record.map((entry) => entry.ref).filter((ref) => ref?.startsWith('EV-'))).toEqual(['EV-1', 'EV-2', 'EV-3']);
 
     const stored = await everythingStoredAbout(workflowId);
     const signaled = stored.history.filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);

@@ -36,6 +36,8 @@ const event = (eventId: string): DomainEvent => ({
   summary: `${MARKER} ${eventId}`,
 });
 
+const eventRefs = (state: ReferralState) => state.record.map((entry) => entry.ref).filter((ref) => ref?.startsWith('EV-'));
+
 const signalKeyIds = (history: temporal.api.history.v1.IHistoryEvent[]) =>
   history
     .filter((item) => item.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
@@ -55,7 +57,7 @@ describe('key rotation (PAYLOAD_KEYS = k1, then k2,k1)', () => {
       args: [{ referralId, receivedAt: '2026-11-23T09:00:00Z', referrerType: 'health', childProtectionConcern: false, children: [{ childRef: 'C-2' }] }],
     });
     await handle.signal(eventSignal, event('EV-1'));
-    expect(((await handle.query(stateQuery)) as ReferralState).record).toHaveLength(1);
+    expect(eventRefs((await handle.query(stateQuery)) as ReferralState)).toEqual(['EV-1']);
     const k1History = await handle.fetchHistory();
     await before.stop();
 
@@ -65,7 +67,7 @@ describe('key rotation (PAYLOAD_KEYS = k1, then k2,k1)', () => {
     const rotatedHandle = after.client.workflow.getHandle(workflowId);
     await rotatedHandle.signal(eventSignal, event('EV-2'));
     const state = (await rotatedHandle.query(stateQuery)) as ReferralState;
-    expect(state.record.map((entry) => entry.ref)).toEqual(['EV-1', 'EV-2']);
+    expect(eventRefs(state)).toEqual(['EV-1', 'EV-2']);
 
     const history = await rawHistory(raw, 'default', workflowId);
     expect(signalKeyIds(history)).toEqual(['test-only-k1', 'test-only-k2']);
