@@ -151,9 +151,19 @@ export function parsePayloadKeys(text: string): PayloadKeyRing {
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) throw new ValueError(`${where} (key id '${id}'): the key is not valid base64`);
     const key = Buffer.from(encoded, 'base64');
     if (key.length !== KEY_BYTES) throw new ValueError(`${where} (key id '${id}'): the key must be ${KEY_BYTES} random bytes (AES-256), not ${key.length}`);
-    ring.push({ id, key });
+    ring.push(secretKey(id, key));
   });
   return ring as unknown as PayloadKeyRing;
+}
+
+/**
+ * A key whose material is not enumerable: logging or serializing the configuration
+ * (JSON.stringify, util.inspect, a logger) shows the id only.
+ */
+export function secretKey(id: string, key: Buffer): PayloadKey {
+  const entry = { id } as PayloadKey;
+  Object.defineProperty(entry, 'key', { value: key, enumerable: false });
+  return entry;
 }
 
 /** The inverse of parsePayloadKeys (for writing a generated key file). */

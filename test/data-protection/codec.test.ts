@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, METADATA_KEY_ID, parsePayloadKeys, PayloadDecryptionError } from '../../common/codec';
@@ -89,6 +90,12 @@ describe('PAYLOAD_KEYS configuration', () => {
     const config = loadConfig({ ...base, PAYLOAD_KEYS: ` ${TEST_ONLY_KEY_2} , ${TEST_ONLY_KEY_1} ` });
     expect(config.PAYLOAD_KEYS!.map((key) => key.id)).toEqual(['test-only-k2', 'test-only-k1']);
     expect(config.PAYLOAD_KEYS![0].key).toHaveLength(32);
+    // Logging the configuration shows key ids, never key material.
+    const material = config.PAYLOAD_KEYS!.map((key) => key.key.toString('base64'));
+    for (const shown of [JSON.stringify(config), inspect(config, { depth: 10 })]) {
+      expect(shown).toContain('test-only-k2');
+      for (const secret of material) expect(shown).not.toContain(secret);
+    }
   });
 
   it.each([
