@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { PayloadCodec } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type BundleOptions, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
@@ -31,7 +32,20 @@ export async function bundleWorkflows(options: Omit<BundleOptions, 'failureConve
   return bundleWorkflowCode({ ...options, failureConverterPath });
 }
 
+/**
+ * Refuses a prebuilt bundle made without the project's failure converter: its workflows
+ * would write failure messages and stack traces to history in plaintext.
+ */
+export async function assertBundleEncodesFailures(bundle: WorkflowBundleOption): Promise<void> {
+  const code = 'code' in bundle ? bundle.code : await readFile(bundle.codePath, 'utf8');
+  // The bundler aliases this module name to failureConverterPath, or marks it "(ignored)".
+  if (!/__temporal_custom_failure_converter \*\/ "[^"]*failure-converter\.cjs"/.test(code)) {
+    throw new Error('the workflow bundle was built without the failure converter (common/failure-converter.cjs): build it with bundleWorkflows() from worker/worker.ts');
+  }
+}
+
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
+  if (options.workflowBundle) await assertBundleEncodesFailures(options.workflowBundle);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -15,7 +15,8 @@ import { referralWorkflowId } from '../../domain/ids';
 import type { ReferralInput } from '../../domain/referral';
 import { eventSignal, stateQuery } from '../../workflows/messages';
 import { referralWorkflow, type ReferralState } from '../../workflows/referral';
-import { bundleWorkflows, createWorker } from '../../worker/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { assertBundleEncodesFailures, bundleWorkflows, createWorker } from '../../worker/worker';
 import { testCodec } from '../support/payload-keys';
 import { devServerHarness, type DevServerHarness } from '../support/temporal';
 import { decodedText, findPayloads, flatten, rawConnection, rawHistory, text, type HistoryEvent } from './raw';
@@ -170,6 +171,27 @@ describe('nothing personal reaches the Temporal server in plaintext (dev server,
     const decrypted = await decodedText([activityFailed, workflowFailed], testCodec());
     expect(decrypted).toContain(`unknown time zone ${MARKER}`);
     expect(decrypted).toContain(`calendar could not be loaded: unknown time zone ${MARKER}`);
+  });
+});
+
+describe('a workflow bundle without the failure converter', () => {
+  it('is refused by createWorker, since its workflows would write failure messages in plaintext', async () => {
+    const { code } = await bundleWorkflowCode({ workflowsPath: resolve(__dirname, 'fixtures', 'canary-workflows.ts'), logger: quiet });
+    const connection = await connectWorkerConnection(inject('devServerAddress'));
+    try {
+      const refused = createWorker({
+        connection,
+        namespace: NAMESPACE,
+        taskQueue: `test-${randomUUID()}`,
+        codec: testCodec(),
+        deps: { outbound: { outboxDir: mkdtempSync(join(tmpdir(), 'outbox-')) } },
+        workflowBundle: { code },
+      });
+      await expect(refused).rejects.toThrow(/built without the failure converter.*bundleWorkflows\(\)/);
+      await expect(assertBundleEncodesFailures({ codePath: inject('workflowBundlePath') })).resolves.toBeUndefined();
+    } finally {
+      await connection.close();
+    }
   });
 });
 
