@@ -1,4 +1,4 @@
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 
@@ -50,13 +50,16 @@ function toJson({ metadata, data }: Payload): { metadata: Record<string, string>
 
 const ALLOWED_HEADERS = 'content-type, x-namespace, authorization';
 
-export function createCodecRouter(options: CodecRouterOptions): Router {
-  const { codec, allowedOrigin } = options;
-  const router = Router();
-
-  // CORS: only the configured UI origin. Requests without an Origin header (the CLI,
-  // server-to-server) are not browser requests and are left to the auth in front.
-  router.use((req: Request, res: Response, next: NextFunction) => {
+/**
+ * CORS for the codec server: only the configured UI origin, preflight answered here.
+ * The router applies it itself; mount it also *before* the authentication in front of
+ * the router (`app.use('/codec', codecCors(origin), auth, createCodecRouter(...))`), since
+ * a browser's OPTIONS preflight carries no credentials and a 401 without CORS headers
+ * reads as a CORS failure in the UI. Requests without an Origin header (the CLI,
+ * server to server) are not browser requests and are left to the auth in front.
+ */
+export function codecCors(allowedOrigin: string): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
     res.vary('Origin');
     const origin = req.get('origin');
     if (origin === undefined) return next();
@@ -74,7 +77,14 @@ export function createCodecRouter(options: CodecRouterOptions): Router {
       return void res.status(204).end();
     }
     next();
-  });
+  };
+}
+
+export function createCodecRouter(options: CodecRouterOptions): Router {
+  const { codec, allowedOrigin } = options;
+  const router = Router();
+
+  router.use(codecCors(allowedOrigin));
 
   router.use(express.json({ limit: options.bodyLimit ?? '8mb' }));
   // Decrypted payloads must not linger in caches.

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCodecRouter } from '../../api/codec-server';
+import { codecCors, createCodecRouter } from '../../api/codec-server';
 import { TEST_ONLY_KEY_2, testCodec } from '../support/payload-keys';
 
 const MARKER = 'CANARY-7f3a';
@@ -84,6 +84,35 @@ describe('codec server (Temporal Web UI format)', () => {
     const plain = await post('/decode', { payloads: [toJson('x')] });
     expect(plain.status).toBe(200);
     expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('lets the preflight through ahead of the authentication in front of it (codecCors first)', async () => {
+    // Mounted as the API should: CORS, then its auth (here a stand-in that wants a bearer token), then the router.
+    const app = express();
+    app.use(
+      '/codec',
+      codecCors(UI_ORIGIN),
+      (req, res, next) => (req.get('authorization') === 'Bearer test-only-token' ? next() : void res.status(401).json({ error: 'unauthenticated' })),
+      createCodecRouter({ codec: testCodec(), allowedOrigin: UI_ORIGIN }),
+    );
+    const guarded = app.listen(0, '127.0.0.1');
+    await new Promise((ready) => guarded.once('listening', ready));
+    const url = `http://127.0.0.1:${(guarded.address() as AddressInfo).port}/codec/decode`;
+    try {
+      const preflight = await fetch(url, { method: 'OPTIONS', headers: { origin: UI_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
+      const body = JSON.stringify({ payloads: [toJson('x')] });
+      const anonymous = await fetch(url, { method: 'POST', headers: { origin: UI_ORIGIN, 'content-type': 'application/json' }, body });
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
+      const signedIn = await fetch(url, { method: 'POST', headers: { origin: UI_ORIGIN, 'content-type': 'application/json', authorization: 'Bearer test-only-token' }, body });
+      expect(signedIn.status).toBe(200);
+      const foreign = await fetch(url, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
+      expect(foreign.status).toBe(403);
+    } finally {
+      await new Promise((done) => guarded.close(done));
+    }
   });
 
   it('answers a malformed body with 400 and a clear message', async () => {
