@@ -83,7 +83,13 @@ describe('nothing personal reaches the Temporal server in plaintext (dev server,
   it('signal inputs with free text are ciphertext in history and visibility, and readable with the codec', async () => {
     const referralId = `REF-${Date.now()}`;
     const workflowId = referralWorkflowId(referralId);
-    const handle = await harness.client.workflow.start(referralWorkflow, { workflowId, taskQueue: harness.taskQueue, args: [referral(referralId)] });
+    const handle = await harness.client.workflow.start(referralWorkflow, {
+      workflowId,
+      taskQueue: harness.taskQueue,
+      args: [referral(referralId)],
+      // A memo's values go through the codec too (its keys do not).
+      memo: { note: `${MARKER} memo` },
+    });
     const at = { occurredAt: '2026-11-23T10:00:00Z', actor: 'SW-1' };
     const events: DomainEvent[] = [
       { type: 'child-seen', eventId: 'EV-1', ...at, seenAlone: false, reasonNotAlone: `${MARKER} reason`, viewsRecorded: true },
@@ -104,7 +110,10 @@ describe('nothing personal reaches the Temporal server in plaintext (dev server,
     // Positive control: the same raw history, decrypted with the codec, holds the marker
     // (so the check above would have found it in plaintext).
     const decrypted = await decodedText(stored.history, testCodec());
-    expect(decrypted.split(MARKER).length - 1).toBeGreaterThanOrEqual(3);
+    expect(decrypted.split(MARKER).length - 1).toBeGreaterThanOrEqual(4);
+    const memo = (stored.described as { workflowExecutionInfo?: { memo?: { fields?: Record<string, unknown> } } }).workflowExecutionInfo?.memo?.fields ?? {};
+    expect(Object.keys(memo)).toEqual(['note']);
+    expect(await decodedText(memo, testCodec())).toContain(`${MARKER} memo`);
     expect(decrypted).toContain('json/plain');
     await handle.terminate('test over');
   });
