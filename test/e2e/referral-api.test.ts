@@ -52,7 +52,7 @@ describe('end to end on the dev server', () => {
   });
 
   it('an invalid referral is refused with the field that is wrong', async () => {
-    const refused = await post('/v1/referrals', { referralId: 'Jane Smith', receivedAt: 'yesterday', referrerType: 'police', childProtectionConcern: false, children: [] });
+    const refused = await post('/v1/referrals', { referralId: 'no digits here', receivedAt: 'yesterday', referrerType: 'police', childProtectionConcern: false, children: [] });
     expect(refused.status).toBe(400);
     const body = (await refused.json()) as { issues: Array<{ path: string }> };
     expect(body.issues.map((issue) => issue.path)).toEqual(expect.arrayContaining(['referralId', 'receivedAt', 'children']));
