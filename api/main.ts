@@ -1,14 +1,17 @@
 import { loadConfig } from '../common/config';
 import { connectClient } from '../common/temporal';
-import { createApp } from './app';
+import { appDepsFromConfig, createApp } from './app';
+import { loadApiConfig } from './config';
 
 /** Runs the API alone (the compose stack runs it as its own service). */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const apiConfig = loadApiConfig();
   const client = await connectClient(config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233', config.TEMPORAL_NAMESPACE);
-  const app = createApp({ client, taskQueue: config.TEMPORAL_TASK_QUEUE });
+  const app = createApp(appDepsFromConfig(client, config.TEMPORAL_TASK_QUEUE, apiConfig));
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     console.log(`API listening on http://${config.API_HOST}:${config.API_PORT}`);
+    if (apiConfig.localSecretFile) console.log(`tokens: npm run token -- --role manager --sub MGR-1 (local secret ${apiConfig.localSecretFile})`);
   });
   const stop = () => server.close(() => void client.connection.close().then(() => process.exit(0)));
   process.once('SIGINT', stop).once('SIGTERM', stop);

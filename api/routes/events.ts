@@ -1,0 +1,36 @@
+import type { Request, Response } from 'express';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { domainEventSchema } from '../../domain/events';
+import { recordEventUpdate } from '../../workflows/messages';
+import { auditTarget } from '../audit';
+import { HttpError, parseOr400 } from '../errors';
+
+/**
+ * Delivers one field event through the `recordEvent` Update: the workflow says whether the
+ * eventId had reached it before, so a retried delivery answers `duplicate: true`.
+ */
+export async function deliverEvent(client: Client, workflowId: string, req: Request, res: Response): Promise<void> {
+  auditTarget(res, { workflowId });
+  const event = parseOr400(domainEventSchema, req.body);
+  try {
+    const result = await client.workflow.getHandle(workflowId).executeUpdate(recordEventUpdate, { args: [event] });
+    res.status(202).json({ accepted: true, duplicate: result.duplicate });
+  } catch (error) {
+    throw translateWorkflowError(error, workflowId);
+  }
+}
+
+/** Maps what Temporal says about a workflow that is gone or closed to an HTTP answer. */
+export function translateWorkflowError(error: unknown, workflowId: string): unknown {
+  if (error instanceof WorkflowNotFoundError) return new HttpError(404, 'not-found', `no workflow ${workflowId}`);
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+    const details = error.cause.details?.[0] as Record<string, unknown> | undefined;
+    return new HttpError(422, error.cause.type ?? 'rejected', error.cause.message, details && typeof details === 'object' ? details : {});
+  }
+  const message = (error as Error)?.message ?? '';
+  if (/already completed|workflow execution already completed|not running/i.test(message)) {
+    return new HttpError(409, 'workflow-closed', `workflow ${workflowId} has closed`);
+  }
+  return error;
+}
