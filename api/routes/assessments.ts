@@ -87,7 +87,7 @@ export function assessmentRoutes(ctx: RouteContext): Router {
     try {
       res.json(await ctx.client.workflow.getHandle(workflowId).query(stateQuery));
     } catch (error) {
-      throw translateWorkflowError(error, workflowId);
+      throw await translateWorkflowError(ctx.client, error, workflowId);
     }
   });
 
@@ -101,7 +101,7 @@ export function assessmentRoutes(ctx: RouteContext): Router {
       try {
         events = await decodedHistories(ctx.client, workflowId);
       } catch (error) {
-        throw translateWorkflowError(error, workflowId);
+        throw await translateWorkflowError(ctx.client, error, workflowId);
       }
       auditTarget(res, { workflowIds: [...new Set(events.map((event) => event.workflowId))] });
       if (format === 'raw') res.json({ workflowId, events });

@@ -17,13 +17,25 @@ export async function deliverEvent(client: Client, workflowId: string, req: Requ
     const result = await client.workflow.getHandle(workflowId).executeUpdate(recordEventUpdate, { args: [event] });
     res.status(202).json({ accepted: true, duplicate: result.duplicate });
   } catch (error) {
-    throw translateWorkflowError(error, workflowId);
+    throw await translateWorkflowError(client, error, workflowId);
   }
 }
 
-/** Maps what Temporal says about a workflow that is gone or closed to an HTTP answer. */
-export function translateWorkflowError(error: unknown, workflowId: string): unknown {
-  if (error instanceof WorkflowNotFoundError) return new HttpError(404, 'not-found', `no workflow ${workflowId}`);
+/**
+ * Maps what Temporal says about a workflow that is missing or closed to an HTTP answer.
+ * An Update to a closed workflow fails as "not found", so the workflow is described to
+ * tell a closed one (409) from one that never existed (404).
+ */
+export async function translateWorkflowError(client: Client, error: unknown, workflowId: string): Promise<unknown> {
+  if (error instanceof WorkflowNotFoundError) {
+    try {
+      const description = await client.workflow.getHandle(workflowId).describe();
+      if (description.status.name !== 'RUNNING') return new HttpError(409, 'workflow-closed', `workflow ${workflowId} has closed (${description.status.name})`);
+    } catch (describeError) {
+      if (!(describeError instanceof WorkflowNotFoundError)) throw describeError;
+    }
+    return new HttpError(404, 'not-found', `no workflow ${workflowId}`);
+  }
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
     const details = error.cause.details?.[0] as Record<string, unknown> | undefined;
     return new HttpError(422, error.cause.type ?? 'rejected', error.cause.message, details && typeof details === 'object' ? details : {});

@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { instantSchema, staffIdSchema } from '../../domain/ids';
@@ -108,7 +108,7 @@ export function promptRoutes(ctx: RouteContext): Router {
         const result = await ctx.client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [decision] });
         res.status(200).json(result);
       } catch (error) {
-        throw decisionError(translateWorkflowError(error, workflowId), res);
+        throw decisionError(await translateWorkflowError(ctx.client, error, workflowId));
       }
     },
   );
@@ -117,7 +117,8 @@ export function promptRoutes(ctx: RouteContext): Router {
 }
 
 /** The update validator's rejection codes: unknown or closed prompt → 409; answer not allowed or invalid → 422. */
-function decisionError(error: unknown, _res: Response): unknown {
+function decisionError(error: unknown): unknown {
+  if (error instanceof HttpError && error.code === 'workflow-closed') return new HttpError(409, 'prompt-closed', `${error.message}: its prompts are closed`);
   if (error instanceof HttpError && (error.code === 'unknown-prompt' || error.code === 'prompt-closed')) {
     return new HttpError(409, error.code, error.message, error.extra);
   }

@@ -5,6 +5,7 @@ import { referralWorkflowId } from '../../domain/ids';
 import { referralInputSchema } from '../../domain/referral';
 import { stateQuery } from '../../workflows/messages';
 import { referralWorkflow } from '../../workflows/referral';
+import { LocalAuthorityKey, ManagerIdKey, ReferralIdKey, TeamKey } from '../../workflows/search-attributes';
 import { auditTarget } from '../audit';
 import { canonicalJson, sha256Hex } from '../canonical';
 import { allRoles, guard, type RouteContext } from '../context';
@@ -40,6 +41,13 @@ export function referralRoutes(ctx: RouteContext): Router {
           memo: { [INPUT_HASH_MEMO]: hash },
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          // Opaque codes only, so that listings see them at once (the workflow upserts its own later).
+          typedSearchAttributes: [
+            { key: ReferralIdKey, value: input.referralId },
+            ...(input.team ? [{ key: TeamKey, value: input.team }] : []),
+            ...(input.managerId ? [{ key: ManagerIdKey, value: input.managerId }] : []),
+            ...(input.localAuthority ? [{ key: LocalAuthorityKey, value: input.localAuthority }] : []),
+          ],
         });
         res.status(201).json({ referralId: input.referralId, workflowId });
       } catch (error) {
@@ -65,7 +73,7 @@ export function referralRoutes(ctx: RouteContext): Router {
     try {
       res.json(await ctx.client.workflow.getHandle(workflowId).query(stateQuery));
     } catch (error) {
-      throw translateWorkflowError(error, workflowId);
+      throw await translateWorkflowError(ctx.client, error, workflowId);
     }
   });
 
