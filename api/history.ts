@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { decodeSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
-import { decodeArrayFromPayloads, decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { decodeArrayFromPayloads, decodeMapFromPayloads, decodeOptionalSinglePayload } from '@temporalio/common/lib/internal-non-workflow';
 import type { LoadedDataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
@@ -94,6 +94,14 @@ async function plain(converter: LoadedDataConverter, value: unknown, key: string
     }
   }
   if (key === 'header') return undefined;
+  // A failure's message and stack, when the data converter encodes them (encodeCommonAttributes).
+  if (key === 'encodedAttributes') {
+    try {
+      return await decodeOptionalSinglePayload(converter, record as never);
+    } catch {
+      return { undecodable: true };
+    }
+  }
   if (key === 'memo') {
     try {
       return await decodeMapFromPayloads(converter, record.fields as never);

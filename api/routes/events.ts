@@ -37,8 +37,13 @@ export async function translateWorkflowError(client: Client, error: unknown, wor
     return new HttpError(404, 'not-found', `no workflow ${workflowId}`);
   }
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-    const details = error.cause.details?.[0] as Record<string, unknown> | undefined;
-    return new HttpError(422, error.cause.type ?? 'rejected', error.cause.message, details && typeof details === 'object' ? details : {});
+    // The validator's rejection (domain/prompts.ts DecisionRejection): keep its allowedDecisions or issues.
+    const details = error.cause.details?.[0];
+    const extra: Record<string, unknown> = {};
+    if (details && typeof details === 'object') {
+      for (const [key, value] of Object.entries(details)) if (key === 'allowedDecisions' || key === 'issues') extra[key] = value;
+    }
+    return new HttpError(422, error.cause.type ?? 'rejected', error.cause.message, extra);
   }
   const message = (error as Error)?.message ?? '';
   if (/already completed|workflow execution already completed|not running/i.test(message)) {

@@ -1,3 +1,5 @@
+import { Client } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consentEvent, eventually, newReferralId, referralBody, startApi, type ApiUnderTest } from './support';
 
@@ -142,5 +144,33 @@ describe('prompts and decisions', () => {
       return found.length === 2 ? found : undefined;
     });
     expect(prompts.map((prompt) => prompt.workflowId)).toEqual([`referral-${sooner}`, `referral-${later}`]);
+  });
+});
+
+describe('history decoding', () => {
+  it("decodes the history through the client's data converter (its payload codecs), not as plaintext", async () => {
+    const decoded: number[] = [];
+    // A codec that only counts: it proves the history route runs payloads through the
+    // codecs of the client it is given (the encryption codec, once that branch lands).
+    const countingCodec = {
+      encode: async (payloads: Payload[]) => payloads,
+      decode: async (payloads: Payload[]) => {
+        decoded.push(payloads.length);
+        return payloads;
+      },
+    };
+    const client = new Client({ connection: api.harness.client.connection, namespace: 'default', dataConverter: { payloadCodecs: [countingCodec] } });
+    const withCodec = await startApi({ harness: api.harness, client });
+    try {
+      const referralId = await startReferral();
+      const before = decoded.length;
+      const answer = await withCodec.call('GET', `/v1/assessments/referral-${referralId}/history?format=raw`, { token: operations });
+      expect(answer.status).toBe(200);
+      expect(decoded.length).toBeGreaterThan(before);
+      const { events } = (await answer.json()) as { events: Array<{ type: string; attributes: { input?: Array<{ referralId: string }> } }> };
+      expect(events[0]?.attributes.input?.[0]?.referralId).toBe(referralId);
+    } finally {
+      await withCodec.stop();
+    }
   });
 });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DomainEvent } from '../../domain/events';
+import { eventSignal } from '../../workflows/messages';
 import { consentEvent, newReferralId, referralBody, startApi, type ApiUnderTest } from './support';
 
 let api: ApiUnderTest;
@@ -102,6 +104,14 @@ describe('events', () => {
 
     const state = (await (await api.call('GET', `/v1/referrals/${referralId}`, { token: manager })).json()) as { record: Array<{ ref?: string }> };
     expect(state.record.filter((entry) => entry.ref === 'EV-20')).toHaveLength(1);
+  });
+
+  it('shares its de-duplication with the event signal: an event first signalled is a duplicate through the API', async () => {
+    const referralId = newReferralId();
+    expect((await api.call('POST', '/v1/referrals', { token: system, body: referralBody(referralId) })).status).toBe(201);
+    await api.harness.client.workflow.getHandle(`referral-${referralId}`).signal(eventSignal, consentEvent('EV-SIG-1') as DomainEvent);
+    const answer = await api.call('POST', `/v1/referrals/${referralId}/events`, { token: worker, body: consentEvent('EV-SIG-1') });
+    expect(await answer.json()).toEqual({ accepted: true, duplicate: true });
   });
 
   it('answers 404 for an unknown referral or assessment', async () => {

@@ -26,7 +26,7 @@ export interface ApiUnderTest {
 
 /** The API on an ephemeral port, with a worker and client on the dev server, an audit file and a log file of its own. */
 export async function startApi(
-  options: { harness?: DevServerHarness; rateLimit?: ApiDeps['rateLimit']; codecRouter?: express.Router; auth?: ApiDeps['auth'] } = {},
+  options: { harness?: DevServerHarness; client?: ApiDeps['client']; rateLimit?: ApiDeps['rateLimit']; codecRouter?: express.Router; auth?: ApiDeps['auth'] } = {},
 ): Promise<ApiUnderTest> {
   const harness = options.harness ?? (await devServerHarness());
   const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
@@ -34,7 +34,7 @@ export async function startApi(
   const logFile = join(dir, 'app.log');
   const logger = pino({ level: 'info' }, pino.destination({ dest: logFile, sync: true }));
   const app = createApp({
-    client: harness.client,
+    client: options.client ?? harness.client,
     taskQueue: harness.taskQueue,
     auth: options.auth ?? { mode: 'secret', secret: TEST_SECRET },
     audit: auditFile,
