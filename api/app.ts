@@ -62,7 +62,10 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(reportRoutes(ctx));
   if (deps.codecRouter) {
     // The codec server decodes payloads for the Temporal Web UI: operations staff only.
-    app.use('/codec', ...guard(ctx, 'codec', ['operations']), deps.codecRouter);
+    // A CORS preflight (OPTIONS) carries no token: it goes straight to the codec router,
+    // which answers it from its allowedOrigin; every real call passes the role gate.
+    const codecGate = express.Router().use(...guard(ctx, 'codec', ['operations']));
+    app.use('/codec', (req, res, next) => (req.method === 'OPTIONS' ? next() : codecGate(req, res, next)), deps.codecRouter);
   }
 
   app.use(notFound);

@@ -132,6 +132,20 @@ describe('prompts and decisions', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('accepts one of several concurrent answers to a prompt; the others are told it is closed (409)', async () => {
+    const referralId = await startReferral();
+    const promptId = `referral-${referralId}~duty-decision-1`;
+    await eventually(async () => ((await api.call('GET', `/v1/referrals/${referralId}`, { token: managerT1 })).status === 200 ? true : undefined));
+    const answers = await Promise.all(
+      ['early-help', 'no-further-action', 'single-assessment', 'information-and-advice', 'early-help'].map((decision) =>
+        api.call('POST', `/v1/prompts/${promptId}/decision`, { token: managerT1, body: { decision, rationale: 'concurrent' } }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409, 409, 409, 409]);
+    const state = (await (await api.call('GET', `/v1/referrals/${referralId}`, { token: managerT1 })).json()) as { record: Array<{ source: string; status: string }> };
+    expect(state.record.filter((entry) => entry.source === 'decision' && entry.status === 'applied')).toHaveLength(1);
+  });
+
   // The referral's duty-decision prompt carries no due time yet, so prompts fall back to the
   // order they were raised in (the due-time order itself is unit-tested in test/unit/api-pure.test.ts).
   it('lists open prompts in order, oldest first', async () => {

@@ -1,3 +1,5 @@
+import { createServer, type AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../domain/events';
 import { eventSignal } from '../../workflows/messages';
@@ -171,9 +173,24 @@ describe('HTTP hygiene', () => {
     expect(logText).not.toContain('childProtectionConcern');
   });
 
-  it('says Temporal is reachable on /healthz', async () => {
+  it('says Temporal is reachable on /healthz, and 503 when it is not', async () => {
     const answer = await api.call('GET', '/healthz');
     expect(answer.status).toBe(200);
     expect(await answer.json()).toEqual({ status: 'ok', temporal: 'reachable' });
+
+    // A client whose server is not there (a port nothing listens on).
+    const closed = createServer();
+    await new Promise<void>((ready) => closed.listen(0, '127.0.0.1', ready));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((done) => closed.close(done));
+    const unreachable = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${port}` }), namespace: 'default' });
+    const cut = await startApi({ harness: api.harness, client: unreachable });
+    try {
+      const down = await cut.call('GET', '/healthz');
+      expect(down.status).toBe(503);
+      expect(await down.json()).toEqual({ status: 'degraded', temporal: 'unreachable' });
+    } finally {
+      await cut.stop();
+    }
   });
 });

@@ -18,6 +18,7 @@ beforeAll(async () => {
   // A tiny stand-in for the codec server's router, to prove the role gate in front of /codec.
   const codecRouter = express.Router();
   codecRouter.post('/decode', (_req, res) => void res.json({ payloads: [] }));
+  codecRouter.options('/decode', (_req, res) => void res.status(204).set('access-control-allow-origin', 'http://127.0.0.1:8233').end());
   api = await startApi({ harness, codecRouter });
   for (const role of allRoles) tokens[role] = await api.token(role, `USR-${role.length}`);
 });
@@ -68,6 +69,14 @@ describe('role matrix: route × role', () => {
     expect(records.at(-1)).toMatchObject({ status: answer.status, who: token && caller !== 'bad token' ? expect.any(String) : null });
   });
 
+  it('lets a CORS preflight to the codec server through without a token (browsers send none)', async () => {
+    const before = api.auditRecords().length;
+    const preflight = await api.call('OPTIONS', '/codec/decode', { headers: { origin: 'http://127.0.0.1:8233', 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:8233');
+    expect(api.auditRecords()).toHaveLength(before);
+  });
+
   it('leaves /healthz and /v1/openapi.json open', async () => {
     expect((await api.call('GET', '/healthz')).status).toBe(200);
     expect((await api.call('GET', '/v1/openapi.json')).status).toBe(200);
@@ -93,7 +102,7 @@ describe('audit trail', () => {
   it('writes exactly one record per call, with who, role, action, workflow, result, and no payload content', async () => {
     const referralId = newReferralId();
     const before = api.auditRecords().length;
-    const started = await api.call('POST', '/v1/referrals', { token: tokens.system, body: referralBody(referralId, { team: 'TEAM-4242', localAuthority: 'LA-4242' }) });
+    const started = await api.call('POST', '/v1/referrals', { token: tokens.system, body: referralBody(referralId, { team: 'TEAM-4242', localAuthority: 'LA-4242', children: [{ childRef: 'CHILD-98765' }] }) });
     expect(started.status).toBe(201);
     const event = { type: 'new-information', eventId: 'EV-AUDIT-1', occurredAt: '2026-11-20T10:00:00Z', actor: 'SW-1', summary: 'SECRET-SUMMARY-TEXT' };
     expect((await api.call('POST', `/v1/referrals/${referralId}/events`, { token: tokens.social_worker, body: event })).status).toBe(202);
@@ -108,7 +117,7 @@ describe('audit trail', () => {
     ]);
     for (const record of records) expect(Date.parse(String(record.at))).not.toBeNaN();
     const text = JSON.stringify(records);
-    for (const secret of ['SECRET-SUMMARY-TEXT', 'TEAM-4242', 'LA-4242', 'EV-AUDIT-1', 'C-1', 'education']) expect(text).not.toContain(secret);
+    for (const secret of ['SECRET-SUMMARY-TEXT', 'TEAM-4242', 'LA-4242', 'EV-AUDIT-1', 'CHILD-98765', 'education']) expect(text).not.toContain(secret);
   });
 
   it('names no workflow from a malformed id (it might hold a name)', async () => {
