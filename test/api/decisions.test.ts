@@ -93,6 +93,10 @@ describe('prompts and decisions', () => {
     expect((started?.attributes.input as Array<{ referralId: string }>)[0]?.referralId).toBe(referralId);
     expect(events.some((event) => event.type === 'WORKFLOW_EXECUTION_UPDATE_ACCEPTED')).toBe(true);
 
+    // The referral is closed, yet a retry of its start still answers 200 (the id is never reused).
+    const retried = await api.call('POST', '/v1/referrals', { token: system, body: referralBody(referralId, { team, managerId: 'MGR-1' }) });
+    expect(retried.status).toBe(200);
+
     // The workflow has closed: a further event is refused with 409.
     const late = await api.call('POST', `/v1/referrals/${referralId}/events`, { token: system, body: consentEvent('EV-C2') });
     expect(late.status).toBe(409);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { signLocalToken } from '../../api/tokens';
@@ -18,7 +19,7 @@ beforeAll(async () => {
   const secret = 'e2e-secret-that-is-at-least-32-characters';
   const auditFile = join(mkdtempSync(join(tmpdir(), 'e2e-')), 'audit.log');
   auth = { authorization: `Bearer ${await signLocalToken(secret, { sub: 'SYS-1', roles: ['system'] })}` };
-  server = createApp({ client: harness.client, taskQueue: harness.taskQueue, auth: { mode: 'secret', secret }, audit: auditFile }).listen(0, '127.0.0.1');
+  server = createApp({ client: harness.client, taskQueue: harness.taskQueue, auth: { mode: 'secret', secret }, audit: auditFile, logger: pino({ level: 'silent' }) }).listen(0, '127.0.0.1');
   await new Promise((ready) => server.once('listening', ready));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
