@@ -1,59 +1,105 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { domainEventSchema } from '../domain/events';
-import { referralWorkflowId } from '../domain/ids';
-import { toIssues } from '../domain/prompts';
-import { referralInputSchema } from '../domain/referral';
-import { eventSignal, stateQuery } from '../workflows/messages';
-import { referralWorkflow } from '../workflows/referral';
+import express, { type RequestHandler } from 'express';
+import type { Client } from '@temporalio/client';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { createAuditLog, type AuditLog } from './audit';
+import { createVerifier, type AuthOptions, type Principal, type TokenVerifier } from './auth';
+import type { ApiConfig } from './config';
+import { guard, type RouteContext } from './context';
+import { errorHandler, notFound } from './errors';
+import { codecCors } from './codec-server';
+import { createLogger, requestLogging } from './logging';
+import { assessmentRoutes } from './routes/assessments';
+import { publicRoutes } from './routes/health';
+import { promptRoutes } from './routes/prompts';
+import { referralRoutes } from './routes/referrals';
+import { reportRoutes } from './routes/reports';
 
 export interface ApiDeps {
   client: Client;
   taskQueue: string;
+  /** How bearer tokens are verified (or a verifier built elsewhere). */
+  auth: AuthOptions | TokenVerifier;
+  /** The audit stream (see api/audit.ts); a file path or a logger. */
+  audit: string | AuditLog;
+  logger?: Logger;
+  /** Rate limit of write routes, per caller (token sub). */
+  rateLimit?: { windowMs: number; limit: number };
+  /** The codec server (api/codec-server.ts), mounted at /codec behind the `operations` role. */
+  codec?: { router: express.Router; allowedOrigin: string };
+  now?: () => Date;
 }
 
+export const BODY_LIMIT = '100kb';
+
 export function createApp(deps: ApiDeps): express.Express {
+  const logger = deps.logger ?? createLogger();
+  const ctx: RouteContext = {
+    client: deps.client,
+    taskQueue: deps.taskQueue,
+    logger,
+    audit: typeof deps.audit === 'string' ? createAuditLog(deps.audit) : deps.audit,
+    verify: typeof deps.auth === 'function' ? deps.auth : createVerifier(deps.auth),
+    writeLimit: writeLimiter(deps.rateLimit ?? { windowMs: 60_000, limit: 600 }),
+    now: deps.now ?? (() => new Date()),
+  };
+
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '100kb' }));
+  app.set('trust proxy', false);
+  app.use(requestLogging(logger));
+  app.use(helmet());
+  if (deps.codec) {
+    // The codec server decodes payloads for the Temporal Web UI: operations staff only.
+    // Mounted before the JSON parser (it parses its own, larger bodies). CORS first: a
+    // browser's preflight (OPTIONS) carries no token, and a 401 without CORS headers reads
+    // as a CORS failure in the UI; every real call then passes the role gate.
+    const codecGate = express.Router().use(...guard(ctx, 'codec', ['operations']));
+    app.use(
+      '/codec',
+      codecCors(deps.codec.allowedOrigin),
+      (req, res, next) => (req.method === 'OPTIONS' ? next() : codecGate(req, res, next)),
+      deps.codec.router,
+    );
+  }
+  app.use(express.json({ limit: BODY_LIMIT }));
 
-  app.get('/healthz', async (_req, res) => {
-    try {
-      await deps.client.workflowService.getSystemInfo({});
-      res.json({ status: 'ok', temporal: 'reachable' });
-    } catch {
-      res.status(503).json({ status: 'degraded', temporal: 'unreachable' });
-    }
-  });
-
-  app.post('/v1/referrals', async (req, res) => {
-    const parsed = referralInputSchema.safeParse(req.body);
-    if (!parsed.success) return void res.status(400).json({ error: 'invalid-request', issues: toIssues(parsed.error) });
-    const workflowId = referralWorkflowId(parsed.data.referralId);
-    try {
-      await deps.client.workflow.start(referralWorkflow, { workflowId, taskQueue: deps.taskQueue, args: [parsed.data] });
-      res.status(201).json({ referralId: parsed.data.referralId, workflowId });
-    } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      res.status(200).json({ referralId: parsed.data.referralId, workflowId });
-    }
-  });
-
-  app.post('/v1/referrals/:referralId/events', async (req, res) => {
-    const parsed = domainEventSchema.safeParse(req.body);
-    if (!parsed.success) return void res.status(400).json({ error: 'invalid-request', issues: toIssues(parsed.error) });
-    await deps.client.workflow.getHandle(referralWorkflowId(req.params.referralId)).signal(eventSignal, parsed.data);
-    res.status(202).json({ accepted: true });
-  });
-
-  app.get('/v1/referrals/:referralId', async (req, res) => {
-    res.json(await deps.client.workflow.getHandle(referralWorkflowId(req.params.referralId)).query(stateQuery));
-  });
-
-  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
-    if (error instanceof WorkflowNotFoundError) return void res.status(404).json({ error: 'not-found' });
-    res.status(500).json({ error: 'internal-error' });
-  });
+  app.use(publicRoutes(ctx));
+  app.use(referralRoutes(ctx));
+  app.use(assessmentRoutes(ctx));
+  app.use(promptRoutes(ctx));
+  app.use(reportRoutes(ctx));
+  app.use(notFound);
+  app.use(errorHandler(logger));
   return app;
+}
+
+function writeLimiter(options: { windowMs: number; limit: number }): RequestHandler {
+  return rateLimit({
+    windowMs: options.windowMs,
+    limit: options.limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req, res) => {
+      const principal = res.locals.principal as Principal | undefined;
+      return principal ? `sub:${principal.sub}` : ipKeyGenerator(req.ip ?? 'unknown');
+    },
+    handler: (_req, res) => {
+      res.status(429).json({ error: 'rate-limited', message: 'too many write requests; retry later' });
+    },
+  });
+}
+
+/** The dependencies main.ts and start.ts build from the configuration. */
+export function appDepsFromConfig(client: Client, taskQueue: string, config: ApiConfig, codec?: ApiDeps['codec']): ApiDeps {
+  return {
+    codec,
+    client,
+    taskQueue,
+    auth: config.auth,
+    audit: config.auditLogFile,
+    logger: createLogger(config.logLevel),
+    rateLimit: config.rateLimit,
+  };
 }

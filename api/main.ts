@@ -1,16 +1,21 @@
 import { loadConfig } from '../common/config';
 import { payloadCodecFromConfig } from '../common/payload-keys';
 import { connectClient } from '../common/temporal';
-import { createApp } from './app';
+import { appDepsFromConfig, createApp } from './app';
+import { createCodecRouter } from './codec-server';
+import { loadApiConfig } from './config';
 
 /** Runs the API alone (the compose stack runs it as its own service). */
 async function main(): Promise<void> {
   const config = loadConfig();
   const codec = payloadCodecFromConfig(config);
+  const apiConfig = loadApiConfig();
   const client = await connectClient(config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233', config.TEMPORAL_NAMESPACE, codec);
-  const app = createApp({ client, taskQueue: config.TEMPORAL_TASK_QUEUE });
+  const codecServer = { router: createCodecRouter({ codec, allowedOrigin: config.CODEC_CORS_ORIGIN }), allowedOrigin: config.CODEC_CORS_ORIGIN };
+  const app = createApp(appDepsFromConfig(client, config.TEMPORAL_TASK_QUEUE, apiConfig, codecServer));
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     console.log(`API listening on http://${config.API_HOST}:${config.API_PORT}`);
+    if (apiConfig.localSecretFile) console.log(`tokens: npm run token -- --role manager --sub MGR-1 (local secret ${apiConfig.localSecretFile})`);
   });
   const stop = () => server.close(() => void client.connection.close().then(() => process.exit(0)));
   process.once('SIGINT', stop).once('SIGTERM', stop);

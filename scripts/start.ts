@@ -7,7 +7,9 @@
  */
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import { createApp } from '../api/app';
+import { appDepsFromConfig, createApp } from '../api/app';
+import { createCodecRouter } from '../api/codec-server';
+import { loadApiConfig } from '../api/config';
 import { loadConfig } from '../common/config';
 import { payloadCodecFromConfig } from '../common/payload-keys';
 import { connectClient, connectWorkerConnection } from '../common/temporal';
@@ -18,6 +20,7 @@ import { log, registerSearchAttributes, startDevServer, type RunningServer } fro
 async function main(): Promise<void> {
   const config = loadConfig();
   const codec = payloadCodecFromConfig(config);
+  const apiConfig = loadApiConfig();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   let server: RunningServer | undefined;
   let address = config.TEMPORAL_ADDRESS;
@@ -45,7 +48,8 @@ async function main(): Promise<void> {
   const workerRun = worker.run();
 
   const client = await connectClient(address, config.TEMPORAL_NAMESPACE, codec);
-  const app = createApp({ client, taskQueue: config.TEMPORAL_TASK_QUEUE });
+  const codecServer = { router: createCodecRouter({ codec, allowedOrigin: config.CODEC_CORS_ORIGIN }), allowedOrigin: config.CODEC_CORS_ORIGIN };
+  const app = createApp(appDepsFromConfig(client, config.TEMPORAL_TASK_QUEUE, apiConfig, codecServer));
   const api: Server = await new Promise((ready) => {
     const listening = app.listen(config.API_PORT, config.API_HOST, () => ready(listening));
   });
@@ -57,6 +61,8 @@ async function main(): Promise<void> {
     Temporal       ${address}   namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}
     Web UI         ${server?.uiUrl ?? '(the cluster\'s own)'}
     Outbox         ${config.OUTBOUND_WEBHOOK_URL ?? config.outboxDir}
+    Audit log      ${apiConfig.auditLogFile}
+    API token      ${apiConfig.auth.mode === 'jwks' ? `from your identity provider (JWKS ${apiConfig.auth.jwksUrl})` : 'npm run token -- --role manager --sub MGR-1 [--team T1]   (roles: system, social_worker, manager, operations)'}
   Ctrl-C stops it.
 `);
 

@@ -21,7 +21,16 @@ import { promptIdFor } from '../domain/ids';
 import { allowedDecisions, checkDecision, toIssues, type AnyDecision, type Prompt, type PromptKind } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
 import { OpenPromptKindsKey } from './search-attributes';
-import { decideUpdate, eventSignal, managerDecisionSignal, openPromptsQuery, stateQuery, type DecisionAccepted } from './messages';
+import {
+  decideUpdate,
+  eventSignal,
+  managerDecisionSignal,
+  openPromptsQuery,
+  recordEventUpdate,
+  stateQuery,
+  type DecisionAccepted,
+  type EventRecorded,
+} from './messages';
 
 /** What an event handler says about an event: applied (optionally under a rule) or rejected with the reason. */
 export type EventVerdict = { rejected: string; rule?: string } | { rule?: string; lateRecording?: boolean } | void;
@@ -125,7 +134,18 @@ export class CaseEngine {
   }
 
   installHandlers(handlers: EngineHandlers): void {
-    setHandler(eventSignal, (input: DomainEvent) => this.receiveEvent(input, handlers));
+    setHandler(eventSignal, (input: DomainEvent) => void this.receiveEvent(input, handlers));
+    setHandler(
+      recordEventUpdate,
+      (input): EventRecorded => ({ duplicate: this.receiveEvent(input, handlers) === 'duplicate' }),
+      {
+        // An invalid event is refused before it reaches the history (the signal records it as rejected).
+        validator: (input) => {
+          const parsed = domainEventSchema.safeParse(input);
+          if (!parsed.success) throw ApplicationFailure.nonRetryable('invalid event', 'invalid-event', { issues: toIssues(parsed.error) });
+        },
+      },
+    );
     setHandler(managerDecisionSignal, (input) => {
       const check = checkDecision(this.prompts, input);
       if (!check.ok) {
@@ -164,10 +184,11 @@ export class CaseEngine {
 
   private searchAttributesOf?: () => SearchAttributeUpdatePair[];
 
-  private receiveEvent(input: DomainEvent, handlers: EngineHandlers): void {
+  /** Applies (or records as rejected) an event; 'duplicate' when its eventId was seen before. */
+  private receiveEvent(input: DomainEvent, handlers: EngineHandlers): 'duplicate' | 'received' {
     const parsed = domainEventSchema.safeParse(input);
     const eventId = typeof input?.eventId === 'string' ? input.eventId : undefined;
-    if (eventId && this.seenEventIds.has(eventId)) return; // a retried delivery changes nothing
+    if (eventId && this.seenEventIds.has(eventId)) return 'duplicate'; // a retried delivery changes nothing
     if (eventId) this.seenEventIds.add(eventId);
     if (!parsed.success) {
       this.log({
@@ -177,7 +198,7 @@ export class CaseEngine {
         status: 'rejected',
         reason: `invalid event: ${toIssues(parsed.error).map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
       });
-      return;
+      return 'received';
     }
     const event = parsed.data;
     const verdict = handlers.onEvent(event) ?? {};
@@ -195,6 +216,7 @@ export class CaseEngine {
     if ('lateRecording' in verdict && verdict.lateRecording) entry.lateRecording = true;
     this.log(entry);
     this.wake = true;
+    return 'received';
   }
 
   private applyDecision(prompt: Prompt, decision: AnyDecision, handlers: EngineHandlers): void {

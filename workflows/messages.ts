@@ -10,6 +10,17 @@ import type { ManagerDecision, Prompt } from '../domain/prompts';
 /** A field event (child seen, home visited, ...). A repeated eventId changes nothing. */
 export const eventSignal = defineSignal<[DomainEvent]>('event');
 
+export interface EventRecorded {
+  /** true when this eventId had already reached the workflow: nothing changed. */
+  duplicate: boolean;
+}
+
+/**
+ * The same field event as an Update, so that the sender learns whether it was new. It
+ * shares the engine's de-duplication with the `event` signal (one set of seen eventIds).
+ */
+export const recordEventUpdate = defineUpdate<EventRecorded, [DomainEvent]>('recordEvent');
+
 /** A manager's answer to a prompt, fire-and-forget: a rejected one is kept in the record. */
 export const managerDecisionSignal = defineSignal<[ManagerDecision]>('managerDecision');
 

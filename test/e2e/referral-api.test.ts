@@ -1,16 +1,25 @@
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
+import { signLocalToken } from '../../api/tokens';
 import { devServerHarness, type DevServerHarness } from '../support/temporal';
 
 let harness: DevServerHarness;
 let server: Server;
 let base: string;
+let auth: Record<string, string>;
 
 beforeAll(async () => {
   harness = await devServerHarness();
-  server = createApp({ client: harness.client, taskQueue: harness.taskQueue }).listen(0, '127.0.0.1');
+  const secret = 'e2e-secret-that-is-at-least-32-characters';
+  const auditFile = join(mkdtempSync(join(tmpdir(), 'e2e-')), 'audit.log');
+  auth = { authorization: `Bearer ${await signLocalToken(secret, { sub: 'SYS-1', roles: ['system'] })}` };
+  server = createApp({ client: harness.client, taskQueue: harness.taskQueue, auth: { mode: 'secret', secret }, audit: auditFile, logger: pino({ level: 'silent' }) }).listen(0, '127.0.0.1');
   await new Promise((ready) => server.once('listening', ready));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -20,7 +29,7 @@ afterAll(async () => {
 });
 
 const post = (path: string, body: unknown) =>
-  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
 
 describe('end to end on the dev server', () => {
   it('a referral started through the API runs as a workflow, takes an event and answers its state', async () => {
@@ -47,7 +56,7 @@ describe('end to end on the dev server', () => {
     });
     expect(sent.status).toBe(202);
 
-    const state = (await (await fetch(`${base}/v1/referrals/${referralId}`)).json()) as { record: Array<{ source: string }> };
+    const state = (await (await fetch(`${base}/v1/referrals/${referralId}`, { headers: auth })).json()) as { record: Array<{ source: string }> };
     expect(state.record.filter((entry) => entry.source === 'event')).toEqual([expect.objectContaining({ type: 'consent-recorded', ref: 'EV-CONSENT-1', status: 'applied' })]);
   });
 

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import type { AuthOptions } from './auth';
+
+/**
+ * The API's own settings (apart from common/config.ts, which the worker shares). Without
+ * API_JWKS_URL or API_JWT_SECRET the API uses a local secret generated once under
+ * DATA_DIR/api-jwt-secret: the embedded default for one machine, never for production.
+ */
+const apiConfigSchema = z.object({
+  DATA_DIR: z.string().default(resolve(__dirname, '..', '.data')),
+  API_JWT_SECRET: z.string().min(32, 'API_JWT_SECRET must be at least 32 characters').optional(),
+  API_JWKS_URL: z.url().optional(),
+  API_JWT_ISSUER: z.string().min(1).optional(),
+  API_JWT_AUDIENCE: z.string().min(1).optional(),
+  AUDIT_LOG_FILE: z.string().min(1).optional(),
+  API_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
+  API_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface ApiConfig {
+  auth: AuthOptions;
+  /** Where the local secret lives when it is the embedded default. */
+  localSecretFile?: string;
+  auditLogFile: string;
+  rateLimit: { windowMs: number; limit: number };
+  logLevel: string;
+}
+
+export function localSecretFile(dataDir: string): string {
+  return join(dataDir, 'api-jwt-secret');
+}
+
+/** The local secret, created (mode 0600) on first use. */
+export function ensureLocalSecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(resolve(file, '..'), { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const parsed = apiConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
+  const c = parsed.data;
+  let auth: AuthOptions;
+  let secretFile: string | undefined;
+  if (c.API_JWKS_URL) {
+    if (!c.API_JWT_ISSUER || !c.API_JWT_AUDIENCE) throw new Error('invalid configuration: API_JWKS_URL needs API_JWT_ISSUER and API_JWT_AUDIENCE');
+    auth = { mode: 'jwks', jwksUrl: c.API_JWKS_URL, issuer: c.API_JWT_ISSUER, audience: c.API_JWT_AUDIENCE };
+  } else if (c.API_JWT_SECRET) {
+    auth = { mode: 'secret', secret: c.API_JWT_SECRET, ...(c.API_JWT_ISSUER ? { issuer: c.API_JWT_ISSUER } : {}), ...(c.API_JWT_AUDIENCE ? { audience: c.API_JWT_AUDIENCE } : {}) };
+  } else {
+    secretFile = localSecretFile(c.DATA_DIR);
+    auth = { mode: 'secret', secret: ensureLocalSecret(secretFile) };
+  }
+  return {
+    auth,
+    ...(secretFile ? { localSecretFile: secretFile } : {}),
+    auditLogFile: c.AUDIT_LOG_FILE ?? join(c.DATA_DIR, 'audit.log'),
+    rateLimit: { windowMs: c.API_RATE_LIMIT_WINDOW_MS, limit: c.API_RATE_LIMIT_MAX },
+    logLevel: c.LOG_LEVEL,
+  };
+}

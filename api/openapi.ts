@@ -1,0 +1,146 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { domainEventSchema } from '../domain/events';
+import { referralInputSchema } from '../domain/referral';
+import { assessmentListQuerySchema, historyQuerySchema } from './routes/assessments';
+import { decisionRequestSchema, promptListQuerySchema } from './routes/prompts';
+import { timelinessQuerySchema } from './routes/reports';
+import { caseWorkflowIdSchema, promptIdSchema } from './ids';
+import { referralIdSchema } from '../domain/ids';
+
+extendZodWithOpenApi(z);
+
+const errorSchema = z.object({
+  error: z.string(),
+  message: z.string(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  allowedDecisions: z.array(z.string()).optional(),
+});
+const json = <S extends z.ZodType>(schema: S, description: string) => ({ description, content: { 'application/json': { schema } } });
+const errors = {
+  400: json(errorSchema, 'invalid request: every invalid field is listed in issues'),
+  401: json(errorSchema, 'no valid bearer token'),
+  403: json(errorSchema, 'the token lacks the role (or team) this needs'),
+};
+const anyState = z.record(z.string(), z.unknown()).describe("the workflow's state (the state query)");
+
+/** The OpenAPI document, generated from the same zod schemas that validate the requests. */
+export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  const security = [{ bearer: [] }];
+  const referralParams = z.object({ referralId: referralIdSchema });
+  const assessmentParams = z.object({ assessmentId: caseWorkflowIdSchema });
+  const promptParams = z.object({ promptId: promptIdSchema });
+  const eventAnswer = json(z.object({ accepted: z.boolean(), duplicate: z.boolean() }), 'accepted; duplicate says whether this eventId had been received before');
+
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/referrals',
+    summary: 'Start a referral (role system); idempotent on referralId',
+    security,
+    request: { body: json(referralInputSchema, 'the referral') },
+    responses: {
+      201: json(z.object({ referralId: z.string(), workflowId: z.string() }), 'started'),
+      200: json(z.object({ referralId: z.string(), workflowId: z.string() }), 'the same referral again: the same answer'),
+      409: json(errorSchema, 'the referralId was used with a different body'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/referrals/{referralId}/events',
+    summary: 'Send a field event to a referral (roles system, social_worker)',
+    security,
+    request: { params: referralParams, body: json(domainEventSchema, 'one event') },
+    responses: { 202: eventAnswer, 404: json(errorSchema, 'no such referral'), ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/referrals/{referralId}',
+    summary: "A referral's state (all roles)",
+    security,
+    request: { params: referralParams },
+    responses: { 200: json(anyState, 'state'), 404: json(errorSchema, 'no such referral'), ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/assessments',
+    summary: 'List assessments through Temporal visibility (roles manager, operations)',
+    security,
+    request: { query: assessmentListQuerySchema },
+    responses: { 200: json(z.object({ assessments: z.array(z.record(z.string(), z.unknown())), nextPageToken: z.string().optional() }), 'a page'), ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/assessments/{assessmentId}/events',
+    summary: 'Send a field event to an assessment (roles system, social_worker)',
+    security,
+    request: { params: assessmentParams, body: json(domainEventSchema, 'one event') },
+    responses: { 202: eventAnswer, 404: json(errorSchema, 'no such assessment'), ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/assessments/{assessmentId}',
+    summary: "An assessment's state (all roles)",
+    security,
+    request: { params: assessmentParams },
+    responses: { 200: json(anyState, 'state'), 404: json(errorSchema, 'no such assessment'), ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/assessments/{assessmentId}/history',
+    summary: 'The decoded Temporal history of an assessment and its child workflows (roles manager, operations)',
+    security,
+    request: { params: assessmentParams, query: historyQuerySchema },
+    responses: { 200: json(z.record(z.string(), z.unknown()), 'a timeline, or with format=raw the decoded events'), 404: json(errorSchema, 'no such assessment'), ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/prompts',
+    summary: 'Open decision prompts, oldest due first (role manager; a team-restricted manager sees their team only)',
+    security,
+    request: { query: promptListQuerySchema },
+    responses: { 200: json(z.object({ prompts: z.array(z.record(z.string(), z.unknown())) }), 'open prompts'), ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/prompts/{promptId}/decision',
+    summary: 'Answer a prompt (role manager) through the workflow Update decide',
+    security,
+    request: { params: promptParams, body: json(decisionRequestSchema, 'the decision; decidedBy defaults to the token sub, decidedAt to now') },
+    responses: {
+      200: json(z.object({ accepted: z.literal(true), promptId: z.string(), state: z.unknown() }), 'accepted, with the new state'),
+      404: json(errorSchema, 'no such workflow'),
+      409: json(errorSchema, 'the prompt is unknown or already answered'),
+      422: json(errorSchema, 'the answer is not allowed for this prompt, or its fields are invalid for it'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/reports/timeliness',
+    summary: 'Timeliness per month from visibility (roles manager, operations)',
+    security,
+    request: { query: timelinessQuerySchema },
+    responses: { 200: json(z.record(z.string(), z.unknown()), 'the report'), ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/healthz',
+    summary: 'Whether the API is up and Temporal reachable (no auth)',
+    responses: { 200: json(z.object({ status: z.string(), temporal: z.string() }), 'ok'), 503: json(z.object({ status: z.string(), temporal: z.string() }), 'Temporal unreachable') },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/openapi.json',
+    summary: 'This document (no auth)',
+    responses: { 200: json(z.record(z.string(), z.unknown()), 'OpenAPI 3.1') },
+  });
+
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: { title: 'Assessment engine API', version: '1.0.0', description: "Children's social care assessments as durable Temporal workflows" },
+    servers: [{ url: '/' }],
+  });
+}

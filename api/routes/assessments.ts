@@ -1,0 +1,113 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { promptKinds } from '../../domain/prompts';
+import { stateQuery } from '../../workflows/messages';
+import { auditTarget } from '../audit';
+import { allRoles, guard, type RouteContext } from '../context';
+import { parseOr400 } from '../errors';
+import { decodedHistories, toTimeline } from '../history';
+import { assessmentIdParam, safeCaseWorkflowId } from '../ids';
+import { listPage, literal } from '../visibility';
+import { deliverEvent, translateWorkflowError } from './events';
+
+const code = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "may hold only letters, digits, '-' and '_'");
+
+/** Which workflows a listing covers; the workflow type names are the worker's. */
+export const workflowTypes = {
+  assessment: 'assessmentWorkflow',
+  referral: 'referralWorkflow',
+  'strategy-discussion': 'strategyDiscussionWorkflow',
+  'section-47-enquiry': 'section47EnquiryWorkflow',
+} as const;
+
+export const assessmentListQuerySchema = z
+  .object({
+    status: z.enum(['open', 'overdue', 'awaiting-decision', 'completed']).optional(),
+    team: code.optional(),
+    track: z.enum(['S17', 'S47']).optional(),
+    type: z.enum(Object.keys(workflowTypes) as [keyof typeof workflowTypes]).default('assessment'),
+    pageSize: z.coerce.number().int().min(1).max(200).default(50),
+    nextPageToken: z.string().max(4096).regex(/^[A-Za-z0-9_-]*$/).optional(),
+  })
+  .strict();
+
+export const historyQuerySchema = z.object({ format: z.enum(['timeline', 'raw']).default('timeline') }).strict();
+
+/** The visibility query of a listing (pure, so it is unit-tested). */
+export function assessmentListQuery(params: z.infer<typeof assessmentListQuerySchema>, now: Date): string {
+  const clauses = [`WorkflowType = ${literal(workflowTypes[params.type])}`];
+  switch (params.status) {
+    case 'open':
+      clauses.push(`ExecutionStatus = 'Running'`);
+      break;
+    case 'overdue':
+      clauses.push(`ExecutionStatus = 'Running'`, `(Overdue = true OR CompletionDueAt < ${literal(now.toISOString())})`);
+      break;
+    case 'awaiting-decision':
+      clauses.push(`ExecutionStatus = 'Running'`, `OpenPromptKinds IN (${promptKinds.map(literal).join(', ')})`);
+      break;
+    case 'completed':
+      clauses.push('CompletedAt IS NOT NULL');
+      break;
+  }
+  if (params.team) clauses.push(`Team = ${literal(params.team)}`);
+  if (params.track) clauses.push(`AssessmentTrack = ${literal(params.track)}`);
+  return clauses.join(' AND ');
+}
+
+export function assessmentRoutes(ctx: RouteContext): Router {
+  const router = Router();
+
+  router.get('/v1/assessments', ...guard(ctx, 'assessment.list', ['manager', 'operations']), async (req, res) => {
+    const params = parseOr400(assessmentListQuerySchema, req.query);
+    const page = await listPage(ctx.client, assessmentListQuery(params, ctx.now()), params.pageSize, params.nextPageToken);
+    auditTarget(res, { workflowIds: page.workflows.map((workflow) => workflow.workflowId) });
+    res.json({
+      assessments: page.workflows.map((workflow) => ({
+        workflowId: workflow.workflowId,
+        workflowType: workflow.workflowType,
+        status: workflow.status,
+        startTime: workflow.startTime,
+        closeTime: workflow.closeTime,
+        ...workflow.attributes,
+      })),
+      ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+    });
+  });
+
+  router.post(
+    '/v1/assessments/:assessmentId/events',
+    ...guard(ctx, 'assessment.event', ['system', 'social_worker'], (req) => safeCaseWorkflowId(req.params.assessmentId)),
+    ctx.writeLimit,
+    async (req, res) => deliverEvent(ctx.client, assessmentIdParam(req.params.assessmentId), req, res),
+  );
+
+  router.get('/v1/assessments/:assessmentId', ...guard(ctx, 'assessment.read', allRoles, (req) => safeCaseWorkflowId(req.params.assessmentId)), async (req, res) => {
+    const workflowId = assessmentIdParam(req.params.assessmentId);
+    try {
+      res.json(await ctx.client.workflow.getHandle(workflowId).query(stateQuery));
+    } catch (error) {
+      throw await translateWorkflowError(ctx.client, error, workflowId);
+    }
+  });
+
+  router.get(
+    '/v1/assessments/:assessmentId/history',
+    ...guard(ctx, 'assessment.history', ['manager', 'operations'], (req) => safeCaseWorkflowId(req.params.assessmentId)),
+    async (req, res) => {
+      const workflowId = assessmentIdParam(req.params.assessmentId);
+      const { format } = parseOr400(historyQuerySchema, req.query);
+      let events;
+      try {
+        events = await decodedHistories(ctx.client, workflowId);
+      } catch (error) {
+        throw await translateWorkflowError(ctx.client, error, workflowId);
+      }
+      auditTarget(res, { workflowIds: [...new Set(events.map((event) => event.workflowId))] });
+      if (format === 'raw') res.json({ workflowId, events });
+      else res.json({ workflowId, timeline: toTimeline(events) });
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,53 @@
+import type { Request, Response } from 'express';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { domainEventSchema } from '../../domain/events';
+import { recordEventUpdate } from '../../workflows/messages';
+import { auditTarget } from '../audit';
+import { HttpError, parseOr400 } from '../errors';
+
+/**
+ * Delivers one field event through the `recordEvent` Update: the workflow says whether the
+ * eventId had reached it before, so a retried delivery answers `duplicate: true`.
+ */
+export async function deliverEvent(client: Client, workflowId: string, req: Request, res: Response): Promise<void> {
+  auditTarget(res, { workflowId });
+  const event = parseOr400(domainEventSchema, req.body);
+  try {
+    const result = await client.workflow.getHandle(workflowId).executeUpdate(recordEventUpdate, { args: [event] });
+    res.status(202).json({ accepted: true, duplicate: result.duplicate });
+  } catch (error) {
+    throw await translateWorkflowError(client, error, workflowId);
+  }
+}
+
+/**
+ * Maps what Temporal says about a workflow that is missing or closed to an HTTP answer.
+ * An Update to a closed workflow fails as "not found", so the workflow is described to
+ * tell a closed one (409) from one that never existed (404).
+ */
+export async function translateWorkflowError(client: Client, error: unknown, workflowId: string): Promise<unknown> {
+  if (error instanceof WorkflowNotFoundError) {
+    try {
+      const description = await client.workflow.getHandle(workflowId).describe();
+      if (description.status.name !== 'RUNNING') return new HttpError(409, 'workflow-closed', `workflow ${workflowId} has closed (${description.status.name})`);
+    } catch (describeError) {
+      if (!(describeError instanceof WorkflowNotFoundError)) throw describeError;
+    }
+    return new HttpError(404, 'not-found', `no workflow ${workflowId}`);
+  }
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+    // The validator's rejection (domain/prompts.ts DecisionRejection): keep its allowedDecisions or issues.
+    const details = error.cause.details?.[0];
+    const extra: Record<string, unknown> = {};
+    if (details && typeof details === 'object') {
+      for (const [key, value] of Object.entries(details)) if (key === 'allowedDecisions' || key === 'issues') extra[key] = value;
+    }
+    return new HttpError(422, error.cause.type ?? 'rejected', error.cause.message, extra);
+  }
+  const message = (error as Error)?.message ?? '';
+  if (/already completed|workflow execution already completed|not running/i.test(message)) {
+    return new HttpError(409, 'workflow-closed', `workflow ${workflowId} has closed`);
+  }
+  return error;
+}

@@ -1,0 +1,126 @@
+import { Router } from 'express';
+import type { Client } from '@temporalio/client';
+import { z } from 'zod';
+import { instantSchema, staffIdSchema } from '../../domain/ids';
+import { promptKinds, type Prompt } from '../../domain/prompts';
+import { decideUpdate, openPromptsQuery } from '../../workflows/messages';
+import { TeamKey } from '../../workflows/search-attributes';
+import { auditTarget } from '../audit';
+import { principalOf, type Principal } from '../auth';
+import { guard, type RouteContext } from '../context';
+import { HttpError, parseOr400 } from '../errors';
+import { promptIdParam, safeWorkflowIdOfPrompt } from '../ids';
+import { listAll, literal } from '../visibility';
+import { translateWorkflowError } from './events';
+import { workflowIdOfPrompt } from '../../domain/ids';
+
+const code = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "may hold only letters, digits, '-' and '_'");
+
+export const promptListQuerySchema = z
+  .object({ team: code.optional(), managerId: code.optional(), kind: z.enum(promptKinds as [string, ...string[]]).optional() })
+  .strict();
+
+/** The request body of a decision: the prompt id comes from the path, decidedBy and decidedAt default to the caller and now. */
+export const decisionRequestSchema = z
+  .object({
+    decision: z.string().min(1).max(60),
+    rationale: z.string().trim().min(1, 'every decision needs a rationale').max(4000),
+    decidedBy: staffIdSchema.optional(),
+    decidedAt: instantSchema.optional(),
+  })
+  .passthrough();
+
+export interface OpenPrompt extends Prompt {
+  workflowId: string;
+  team?: string;
+}
+
+/** Open prompts oldest-due first: those without a due time after those with one, then by when they were raised. */
+export function sortPrompts<P extends Pick<Prompt, 'dueBy' | 'raisedAt'>>(prompts: P[]): P[] {
+  const due = (prompt: P) => (prompt.dueBy ? Date.parse(prompt.dueBy) : Number.POSITIVE_INFINITY);
+  return [...prompts].sort((a, b) => due(a) - due(b) || Date.parse(a.raisedAt) - Date.parse(b.raisedAt));
+}
+
+/** A team-restricted manager acts only in their own team. */
+function effectiveTeam(principal: Principal, asked?: string): string | undefined {
+  if (!principal.team) return asked;
+  if (asked && asked !== principal.team) throw new HttpError(403, 'forbidden', 'your token is restricted to another team');
+  return principal.team;
+}
+
+async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+async function teamOf(client: Client, workflowId: string): Promise<string | undefined> {
+  const description = await client.workflow.getHandle(workflowId).describe();
+  return description.typedSearchAttributes.get(TeamKey);
+}
+
+export function promptRoutes(ctx: RouteContext): Router {
+  const router = Router();
+
+  router.get('/v1/prompts', ...guard(ctx, 'prompt.list', ['manager']), async (req, res) => {
+    const params = parseOr400(promptListQuerySchema, req.query);
+    const team = effectiveTeam(principalOf(res), params.team);
+    const clauses = [`ExecutionStatus = 'Running'`, `OpenPromptKinds IN (${(params.kind ? [params.kind] : promptKinds).map(literal).join(', ')})`];
+    if (team) clauses.push(`Team = ${literal(team)}`);
+    if (params.managerId) clauses.push(`ManagerId = ${literal(params.managerId)}`);
+    const workflows = await listAll(ctx.client, clauses.join(' AND '), 1000);
+    const perWorkflow = await mapLimited(workflows, 16, async (workflow): Promise<OpenPrompt[]> => {
+      try {
+        const prompts = await ctx.client.workflow.getHandle(workflow.workflowId).query(openPromptsQuery);
+        const workflowTeam = typeof workflow.attributes.Team === 'string' ? workflow.attributes.Team : undefined;
+        return prompts.map((prompt) => ({ ...prompt, workflowId: workflow.workflowId, ...(workflowTeam ? { team: workflowTeam } : {}) }));
+      } catch {
+        return []; // closed since the visibility answer: nothing open there any more
+      }
+    });
+    const prompts = sortPrompts(perWorkflow.flat().filter((prompt) => !params.kind || prompt.kind === params.kind));
+    auditTarget(res, { workflowIds: [...new Set(prompts.map((prompt) => prompt.workflowId))] });
+    res.json({ prompts });
+  });
+
+  router.post(
+    '/v1/prompts/:promptId/decision',
+    ...guard(ctx, 'prompt.decide', ['manager'], (req) => safeWorkflowIdOfPrompt(req.params.promptId)),
+    ctx.writeLimit,
+    async (req, res) => {
+      const promptId = promptIdParam(req.params.promptId);
+      const workflowId = workflowIdOfPrompt(promptId) as string;
+      const body = parseOr400(decisionRequestSchema, req.body);
+      const principal = principalOf(res);
+      try {
+        if (principal.team) {
+          const team = await teamOf(ctx.client, workflowId);
+          if (team !== principal.team) throw new HttpError(403, 'forbidden', 'this prompt belongs to another team');
+        }
+        const decision = { ...body, promptId, decidedBy: body.decidedBy ?? principal.sub, decidedAt: body.decidedAt ?? ctx.now().toISOString() };
+        const result = await ctx.client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [decision] });
+        res.status(200).json(result);
+      } catch (error) {
+        throw decisionError(await translateWorkflowError(ctx.client, error, workflowId));
+      }
+    },
+  );
+
+  return router;
+}
+
+/** The update validator's rejection codes: unknown or closed prompt → 409; answer not allowed or invalid → 422. */
+function decisionError(error: unknown): unknown {
+  if (error instanceof HttpError && error.code === 'workflow-closed') return new HttpError(409, 'prompt-closed', `${error.message}: its prompts are closed`);
+  if (error instanceof HttpError && (error.code === 'unknown-prompt' || error.code === 'prompt-closed')) {
+    return new HttpError(409, error.code, error.message, error.extra);
+  }
+  return error;
+}

@@ -1,0 +1,81 @@
+import { Router } from 'express';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { referralWorkflowId } from '../../domain/ids';
+import { referralInputSchema } from '../../domain/referral';
+import { stateQuery } from '../../workflows/messages';
+import { referralWorkflow } from '../../workflows/referral';
+import { LocalAuthorityKey, ManagerIdKey, ReferralIdKey, TeamKey } from '../../workflows/search-attributes';
+import { auditTarget } from '../audit';
+import { canonicalJson, sha256Hex } from '../canonical';
+import { allRoles, guard, type RouteContext } from '../context';
+import { HttpError, parseOr400 } from '../errors';
+import { referralIdParam, safeReferralWorkflowId } from '../ids';
+import { deliverEvent, translateWorkflowError } from './events';
+
+/** The memo key holding the SHA-256 of the canonical referral body (never the body: memos are stored in the clear). */
+export const INPUT_HASH_MEMO = 'inputSha256';
+
+export function referralRoutes(ctx: RouteContext): Router {
+  const router = Router();
+
+  /**
+   * Idempotent start: the workflow id is derived from the referralId, the server refuses a
+   * second workflow with that id (open or closed), and the memo's hash of the first body
+   * tells a retry (200, same answer) from a different referral reusing the id (409).
+   */
+  router.post(
+    '/v1/referrals',
+    ...guard(ctx, 'referral.start', ['system'], (req) => safeReferralWorkflowId(req.body?.referralId)),
+    ctx.writeLimit,
+    async (req, res) => {
+      const input = parseOr400(referralInputSchema, req.body);
+      const workflowId = referralWorkflowId(input.referralId);
+      auditTarget(res, { workflowId });
+      const hash = sha256Hex(canonicalJson(input));
+      try {
+        await ctx.client.workflow.start(referralWorkflow, {
+          workflowId,
+          taskQueue: ctx.taskQueue,
+          args: [input],
+          memo: { [INPUT_HASH_MEMO]: hash },
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          // Opaque codes only, so that listings see them at once (the workflow upserts its own later).
+          typedSearchAttributes: [
+            { key: ReferralIdKey, value: input.referralId },
+            ...(input.team ? [{ key: TeamKey, value: input.team }] : []),
+            ...(input.managerId ? [{ key: ManagerIdKey, value: input.managerId }] : []),
+            ...(input.localAuthority ? [{ key: LocalAuthorityKey, value: input.localAuthority }] : []),
+          ],
+        });
+        res.status(201).json({ referralId: input.referralId, workflowId });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        const existing = await ctx.client.workflow.getHandle(workflowId).describe();
+        if (existing.memo?.[INPUT_HASH_MEMO] !== hash) {
+          throw new HttpError(409, 'referral-conflict', `referral ${input.referralId} was already received with a different body`);
+        }
+        res.status(200).json({ referralId: input.referralId, workflowId });
+      }
+    },
+  );
+
+  router.post(
+    '/v1/referrals/:referralId/events',
+    ...guard(ctx, 'referral.event', ['system', 'social_worker'], (req) => safeReferralWorkflowId(req.params.referralId)),
+    ctx.writeLimit,
+    async (req, res) => deliverEvent(ctx.client, referralWorkflowId(referralIdParam(req.params.referralId)), req, res),
+  );
+
+  router.get('/v1/referrals/:referralId', ...guard(ctx, 'referral.read', allRoles, (req) => safeReferralWorkflowId(req.params.referralId)), async (req, res) => {
+    const workflowId = referralWorkflowId(referralIdParam(req.params.referralId));
+    try {
+      res.json(await ctx.client.workflow.getHandle(workflowId).query(stateQuery));
+    } catch (error) {
+      throw await translateWorkflowError(ctx.client, error, workflowId);
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,55 @@
+import { Router } from 'express';
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import { guard, type RouteContext } from '../context';
+import { HttpError, parseOr400 } from '../errors';
+import { aggregateTimeliness, periodBounds, type CompletedAssessment, type OpenAssessment } from '../timeliness';
+import { listAll, literal } from '../visibility';
+import { workflowTypes } from './assessments';
+
+const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month, YYYY-MM');
+const code = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "may hold only letters, digits, '-' and '_'");
+
+export const timelinessQuerySchema = z
+  .object({
+    from: month.optional(),
+    to: month.optional(),
+    team: code.optional(),
+    localAuthority: code.optional(),
+    type: z.enum(Object.keys(workflowTypes) as [keyof typeof workflowTypes]).default('assessment'),
+  })
+  .strict();
+
+const asString = (value: unknown) => (typeof value === 'string' ? value : value instanceof Date ? value.toISOString() : undefined);
+const asBool = (value: unknown) => (typeof value === 'boolean' ? value : undefined);
+const asNumber = (value: unknown) => (typeof value === 'number' ? value : undefined);
+
+export function reportRoutes(ctx: RouteContext): Router {
+  const router = Router();
+
+  router.get('/v1/reports/timeliness', ...guard(ctx, 'report.timeliness', ['manager', 'operations']), async (req, res) => {
+    const params = parseOr400(timelinessQuerySchema, req.query);
+    const now = ctx.now();
+    const to = params.to ?? DateTime.fromJSDate(now, { zone: 'Europe/London' }).toFormat('yyyy-MM');
+    const from = params.from ?? DateTime.fromFormat(to, 'yyyy-MM').minus({ months: 11 }).toFormat('yyyy-MM');
+    if (from > to) throw new HttpError(400, 'invalid-request', 'from must not be after to', { issues: [{ path: 'from', message: 'must not be after to' }] });
+    const { start, end } = periodBounds(from, to);
+    const scope = [`WorkflowType = ${literal(workflowTypes[params.type])}`];
+    if (params.team) scope.push(`Team = ${literal(params.team)}`);
+    if (params.localAuthority) scope.push(`LocalAuthority = ${literal(params.localAuthority)}`);
+    const [completedRows, openRows] = await Promise.all([
+      listAll(ctx.client, [...scope, `CompletedAt >= ${literal(start)}`, `CompletedAt < ${literal(end)}`].join(' AND ')),
+      listAll(ctx.client, [...scope, `ExecutionStatus = 'Running'`, 'CompletedAt IS NULL', `(Overdue = true OR CompletionDueAt < ${literal(now.toISOString())})`].join(' AND ')),
+    ]);
+    const completed: CompletedAssessment[] = completedRows.map((row) => ({
+      completedAt: asString(row.attributes.CompletedAt) as string,
+      completedWithinTimescale: asBool(row.attributes.CompletedWithinTimescale),
+      seenWithinTimescale: asBool(row.attributes.SeenWithinTimescale),
+      workingDaysToComplete: asNumber(row.attributes.WorkingDaysToComplete),
+    }));
+    const open: OpenAssessment[] = openRows.map((row) => ({ completionDueAt: asString(row.attributes.CompletionDueAt), overdue: asBool(row.attributes.Overdue) }));
+    res.json(aggregateTimeliness({ from, to, completed: completed.filter((row) => row.completedAt), open, now }));
+  });
+
+  return router;
+}
