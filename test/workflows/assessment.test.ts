@@ -181,7 +181,7 @@ describe('assessment workflow: allocation, events and decisions', () => {
     await harness.finish(young);
   });
 
-  it('R-12 a suspected crime notifies the police and the manager before anything else queued', async () => {
+  it('R-12 a suspected crime notifies the police and the manager at once, with opaque references only', async () => {
     const handle = await harness.start(await harness.input('REF-2009'));
     const now = await harness.now();
     await send(handle, { type: 'needs-identified', service: 'SERVICE-1' }, now);
@@ -190,7 +190,8 @@ describe('assessment workflow: allocation, events and decisions', () => {
     const sent = harness.notifications(handle.workflowId);
     expect(sent.filter((n) => n.rule === 'R-12').map((n) => n.recipient)).toEqual(['police', 'manager']);
     // Free text never reaches a notification: opaque references only.
-    for (const notification of sent) expect(Object.keys(notification).sort()).toEqual(expect.arrayContaining(['workflowId', 'referralId', 'rule', 'reason', 'recipient']));
+    const allowed = ['channel', 'idempotencyKey', 'recipient', 'reason', 'rule', 'workflowId', 'referralId', 'childRef', 'promptId', 'target'];
+    for (const notification of sent) for (const key of Object.keys(notification)) expect(allowed).toContain(key);
     await harness.finish(handle);
   });
 
@@ -242,52 +243,79 @@ describe('assessment workflow: allocation, events and decisions', () => {
     await harness.finish(handle);
   });
 
-  it('R-22 R-23 R-24 sign-off records determinations and outcome, sets timeliness, and shares the outcome', async () => {
-    const input = await harness.input('REF-2013', { child: { childRef: 'C-1', dateOfBirth: '2012-01-01' } }, 2 * DAY_MS);
+  /** Allocates, does the fieldwork, submits and signs off; returns the handle, the input and the sign-off time. */
+  async function completed(referralId: string, overrides: Parameters<AssessmentHarness['input']>[1], answer: Record<string, unknown>) {
+    const input = await harness.input(referralId, overrides, 2 * DAY_MS);
     const handle = await harness.start(input);
     await allocate(harness, handle);
     const now = await harness.now();
     await doFieldwork(harness, handle);
     await send(handle, { type: 'needs-identified', service: 'SERVICE-3' }, now);
     await send(handle, { type: 'assessment-submitted' }, now);
-    const prompt = openPrompt(await state(handle), 'sign-off');
-    await decide(handle, prompt.promptId, 'sign-off', now, signOffAnswer({ outcome: 'emergency-action' }));
+    await decide(handle, openPrompt(await state(handle), 'sign-off').promptId, 'sign-off', now, signOffAnswer(answer));
+    return { handle, input, now };
+  }
+
+  it('R-22 sign-off records the determinations, completes the assessment and sets the timeliness search attributes', async () => {
+    const { handle, input, now } = await completed('REF-2013', {}, { determinations: { childInNeed: true, significantHarmSuspected: false, accommodationNeeded: false } });
     const done = await state(handle);
     expect(done).toMatchObject({
       stage: 'completed',
-      outcome: 'emergency-action',
+      outcome: 'child-in-need-plan',
       determinations: { childInNeed: true, significantHarmSuspected: false, accommodationNeeded: false },
       completedAt: iso(now),
       completedWithinTimescale: true,
       workingDaysToComplete: workingDaysBetween(testCalendar(), Date.parse(input.receivedAt), now),
       seenWithinTimescale: true,
+      signedOffBy: 'MGR-1',
     });
     expect(done.openPrompts.map((p) => p.kind)).not.toContain('supervision-review');
-    expect(done.outcomeSharing.map((s) => [s.recipient, s.status])).toEqual([
-      ['family', 'sent'],
-      ['child', 'sent'],
-      ['referrer', 'sent'],
-      ['agency', 'sent'],
-    ]);
-    await harness.eventually(() => {
-      const sent = harness.notifications(handle.workflowId);
-      expect(sent.filter((n) => n.reason === 'emergency-action').map((n) => n.recipient).sort()).toEqual(['manager', 'police']);
-      expect(sent.filter((n) => n.rule === 'R-24').map((n) => n.recipient).sort()).toEqual(['agency', 'child', 'family', 'referrer']);
-    });
     await harness.eventually(async () => {
       const attributes = (await handle.describe()).searchAttributes;
       expect(attributes).toMatchObject({ AssessmentStage: ['completed'], CompletedWithinTimescale: [true], SeenWithinTimescale: [true], Overdue: [false] });
       expect(attributes.WorkingDaysToComplete).toEqual([done.workingDaysToComplete]);
       expect((attributes.CompletedAt?.[0] as Date).toISOString()).toBe(iso(now));
+      expect((attributes.CompletionDueAt?.[0] as Date).toISOString()).toBe(done.completionDueAt);
     });
-    expect(harness.caseRecords(handle.workflowId).map((r) => r.kind)).toContain('assessment-outcome');
+    await harness.eventually(() => expect(harness.caseRecords(handle.workflowId).map((r) => r.kind)).toContain('assessment-outcome'));
+    await harness.finish(handle);
+  });
 
-    // the family's comments are recorded alongside, never rewriting the outcome.
+  it('R-23 an emergency-action outcome is recorded and notifies the police and the manager at once', async () => {
+    const { handle } = await completed('REF-2017', {}, { outcome: 'emergency-action' });
+    expect((await state(handle)).outcome).toBe('emergency-action');
+    await harness.eventually(() => {
+      const sent = harness.notifications(handle.workflowId).filter((n) => n.reason === 'emergency-action');
+      expect(sent.map((n) => n.recipient).sort()).toEqual(['manager', 'police']);
+    });
+    await harness.finish(handle);
+  });
+
+  it('R-24 the outcome goes to the family, a child of 12 or more, the referrer and each service; family comments are kept alongside', async () => {
+    const { handle, now } = await completed('REF-2018', { child: { childRef: 'C-1', dateOfBirth: '2012-01-01' } }, {});
+    const done = await state(handle);
+    expect(done.outcomeSharing).toEqual([
+      { recipient: 'family', status: 'sent' },
+      { recipient: 'child', status: 'sent' },
+      { recipient: 'referrer', status: 'sent' },
+      { recipient: 'agency', status: 'sent', target: 'SERVICE-3' },
+    ]);
+    await harness.eventually(() => {
+      const sent = harness.notifications(handle.workflowId).filter((n) => n.rule === 'R-24');
+      expect(sent.map((n) => n.recipient).sort()).toEqual(['agency', 'child', 'family', 'referrer']);
+    });
     await send(handle, { type: 'family-comments-recorded', comments: 'a correction of fact' }, now);
     const commented = await state(handle);
     expect(commented.familyComments).toHaveLength(1);
-    expect(commented.outcome).toBe('emergency-action');
+    expect(commented.outcome).toBe('child-in-need-plan');
     await harness.finish(handle);
+
+    // Withheld where sharing would put the child at risk: a recorded exception, nothing sent.
+    const withheld = await completed('REF-2019', { child: { childRef: 'C-1', dateOfBirth: '2012-01-01' } }, { withholdFromFamily: true });
+    const exception = await state(withheld.handle);
+    expect(exception.outcomeSharing.filter((s) => s.status === 'withheld').map((s) => s.recipient)).toEqual(['family', 'child']);
+    expect(exception.record.filter((entry) => entry.type === 'outcome-withheld' && entry.rule === 'R-24')).toHaveLength(2);
+    await harness.finish(withheld.handle);
   });
 
   it('R-17 a family declining to engage: signed off with parents not seen (reason given) and the family copy withheld', async () => {
