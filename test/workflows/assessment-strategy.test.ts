@@ -7,9 +7,10 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { dataConverter } from '../../common/temporal';
-import { strategyDiscussionWorkflowId } from '../../domain/ids';
+import { section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
 import { STRATEGY_DISCUSSION_WORKFLOW_TYPE } from '../../workflows/assessment';
 import { allMet, allocate, AssessmentHarness, decide, doFieldwork, iso, openPrompt, send, state } from '../support/assessment-harness';
+import { receivedEventsQuery, section47EnquiryDouble } from '../support/doubles/section47-enquiry';
 import { concludeDoubleSignal, doubleInputQuery } from '../support/doubles/strategy-discussion';
 import { timeSkippingEnvironment } from '../support/temporal';
 
@@ -76,6 +77,17 @@ describe('assessment workflow: strategy discussions (R-13)', () => {
     });
     expect(repeated.strategyDiscussions).toHaveLength(1);
     expect(repeated.record.some((entry) => entry.type === 'strategy-discussion-already-running' && entry.rule === 'R-13')).toBe(true);
+
+    // Once the discussion has started its section 47 enquiry, a conference held is forwarded to it.
+    const enquiry = await env.client.workflow.start(section47EnquiryDouble, {
+      workflowId: section47EnquiryWorkflowId('REF-4001', 'C-1', 1),
+      taskQueue: harness.taskQueue,
+      args: [],
+    });
+    const conference = await send(handle, { type: 'child-protection-conference-held' }, suspectedAt);
+    await harness.eventually(async () => expect(await enquiry.query(receivedEventsQuery)).toEqual([conference]));
+    expect((await state(handle)).record.some((entry) => entry.type === 'event-forwarded' && entry.ref === conference.eventId)).toBe(true);
+    await enquiry.cancel();
 
     const heldAt = iso(await harness.now());
     await child.signal(concludeDoubleSignal, { outcome: 'no-section-47', heldAt });

@@ -1,3 +1,4 @@
-/** TEST-ONLY workflow bundle: the product's workflows plus the strategy discussion double. */
+/** TEST-ONLY workflow bundle: the product's workflows plus doubles of other engineers' workflows. */
 export * from '../../../workflows';
 export { strategyDiscussionWorkflow } from './strategy-discussion';
+export { section47EnquiryDouble } from './section47-enquiry';
