@@ -70,6 +70,21 @@ describe('assessment workflow: deadlines run from the times events carry', () =>
     await harness.finish(handle);
   });
 
+  it('R-7 a decision that the child is not to be seen stops the prompting, with the rationale recorded', async () => {
+    const handle = await harness.start(await harness.input('REF-3010'));
+    await allocate(harness, handle, { visitWithinHours: 1 });
+    await env.sleep(2 * HOUR_MS);
+    const prompt = await harness.eventually(async () => openPrompt(await state(handle), 'visit-overdue'));
+    await decide(handle, prompt.promptId, 'not-to-be-seen', await harness.now());
+    await env.sleep(10 * DAY_MS);
+    const after = await state(handle);
+    expect(after.childNotToBeSeen).toBe(true);
+    expect(after.overdue.visit).toBe(false);
+    expect(after.prompts.filter((p) => p.kind === 'visit-overdue')).toHaveLength(1);
+    expect(after.decisions.find((d) => d.kind === 'visit-overdue')).toMatchObject({ decision: 'not-to-be-seen', rationale: 'reasons recorded by the manager', rule: 'R-7' });
+    await harness.finish(handle);
+  });
+
   it('R-15 an unanswered supervision review escalates to the manager when its date passes; a visit with immediate concerns asks for it at once', async () => {
     const receivedAt = await receivedWorkingDaysAgo(24);
     const handle = await harness.start(await harness.input('REF-3004', { receivedAt: iso(receivedAt) }));

@@ -109,7 +109,7 @@ describe('assessment workflow: strategy discussions (R-13)', () => {
     await harness.finish(handle);
   });
 
-  it('R-13 a duty decision for a strategy discussion now, a supervision review and a sign-off outcome each start one', async () => {
+  it('R-13 a duty decision for a strategy discussion now, a supervision review, a sign-off outcome and a decision on new information each start one', async () => {
     const now = await harness.now();
     const atOnce = await harness.start(await harness.input('REF-4002', { track: 'S47', strategyDiscussionNow: true }));
     await harness.eventually(async () => expect((await state(atOnce)).strategyDiscussions[0]).toMatchObject({ status: 'running', cause: 'strategy-discussion-now' }));
@@ -143,6 +143,19 @@ describe('assessment workflow: strategy discussions (R-13)', () => {
     expect(after.outcome).toBe('strategy-discussion');
     await env.client.workflow.getHandle(strategyDiscussionWorkflowId('REF-4004', 'C-1', 1)).signal(concludeDoubleSignal, { outcome: 'section-47-enquiry', heldAt: iso(now) });
     await harness.eventually(async () => expect((await state(signedOff)).strategyDiscussions[0]?.status).toBe('concluded'));
+
+    // new information after completion may call another, on top of the completed record.
+    await send(signedOff, { type: 'new-information' }, await harness.now());
+    await decide(signedOff, openPrompt(await state(signedOff), 'duty-decision').promptId, 'strategy-discussion', await harness.now());
+    const reopened = await harness.eventually(async () => {
+      const current = await state(signedOff);
+      expect(current.strategyDiscussions[1]).toMatchObject({ sequence: 2, status: 'running', cause: 'new-information' });
+      return current;
+    });
+    expect(reopened.outcome).toBe('strategy-discussion');
+    expect(reopened.subsequentDecisions.map((d) => d.decision)).toEqual(['strategy-discussion']);
+    await env.client.workflow.getHandle(strategyDiscussionWorkflowId('REF-4004', 'C-1', 2)).signal(concludeDoubleSignal, { outcome: 'no-section-47', heldAt: iso(now) });
+    await harness.eventually(async () => expect((await state(signedOff)).strategyDiscussions[1]?.status).toBe('concluded'));
     await harness.finish(signedOff);
   });
 });

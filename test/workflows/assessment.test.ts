@@ -1,6 +1,8 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { dataConverter } from '../../common/temporal';
 import { addWorkingDays, workingDaysBetween } from '../../domain/working-days';
 import { managerDecisionSignal } from '../../workflows/messages';
 import {
@@ -379,5 +381,7 @@ describe('assessment workflow: allocation, events and decisions', () => {
     expect(after.subsequentDecisions).toMatchObject([{ kind: 'duty-decision', decision: 'information-and-advice', rule: 'R-25' }]);
     const result = await handle.result();
     expect(result).toEqual({ childRef: 'C-1', stage: 'completed', outcome: 'early-help', completedAt: iso(now) });
+    // The whole history replays on the same code without a non-determinism error.
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: dataConverter() }, await handle.fetchHistory(), handle.workflowId);
   });
 });
