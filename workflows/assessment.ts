@@ -373,11 +373,16 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     sendNotification('head-of-service', 'timescale-breached', 'R-19', { promptId: escalation.promptId });
   };
 
-  const setCompletionDue = (dueAt: number) => {
+  const setCompletionDue = (dueAt: number, agreedAt?: number) => {
     completionDueAt = dueAt;
     if (Date.now() < dueAt) overdue.completion = false;
-    engine.setDeadline('extension-warning', workingDaysBefore(calendar, dueAt, policy.extensionWarningWorkingDays), onExtensionWarning);
+    const warningAt = workingDaysBefore(calendar, dueAt, policy.extensionWarningWorkingDays);
+    // A date the manager has just agreed inside its own warning window needs no second asking.
+    if (agreedAt !== undefined && agreedAt >= warningAt) engine.clearDeadline('extension-warning');
+    else engine.setDeadline('extension-warning', warningAt, onExtensionWarning);
     engine.setDeadline('completion', dueAt, onCompletionDue);
+    const signOff = engine.openPrompt('sign-off');
+    if (signOff) signOff.dueBy = iso(dueAt);
   };
 
   /** R-18 (and the supervision review's extend-to-complex): the brief assessment becomes complex. */
@@ -580,7 +585,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         return;
       case 'exceed-timescale':
         if (decision.decision === 'approve') {
-          setCompletionDue(Date.parse((decision as Extract<DecisionFor<'exceed-timescale'>, { decision: 'approve' }>).completionDueAt));
+          setCompletionDue(Date.parse((decision as Extract<DecisionFor<'exceed-timescale'>, { decision: 'approve' }>).completionDueAt), Date.now());
         }
         return;
       case 'sign-off':

@@ -145,7 +145,9 @@ describe('assessment workflow: deadlines run from the times events carry', () =>
     expect((earlier as { cause?: { type?: string } }).cause?.type).toBe('invalid-decision');
     const newDue = due + 2 * DAY_MS;
     await decide(handle, prompt.promptId, 'approve', now, { completionDueAt: iso(newDue) });
-    expect((await state(handle)).completionDueAt).toBe(iso(newDue));
+    const approved = await state(handle);
+    expect(approved.completionDueAt).toBe(iso(newDue));
+    expect(approved.openPrompts.map((p) => p.kind)).not.toContain('exceed-timescale');
 
     await env.sleep(newDue - (await harness.now()) + HOUR_MS);
     const breached = await harness.eventually(async () => {
