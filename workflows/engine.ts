@@ -18,7 +18,7 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { domainEventSchema, type DomainEvent } from '../domain/events';
 import { promptIdFor } from '../domain/ids';
-import { allowedDecisions, checkDecision, toIssues, type AnyDecision, type Prompt, type PromptKind } from '../domain/prompts';
+import { allowedDecisions, checkDecision, toIssues, type AnyDecision, type DecisionCheck, type Prompt, type PromptKind } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
 import { OpenPromptKindsKey } from './search-attributes';
 import {
@@ -44,6 +44,13 @@ export interface EngineHandlers {
   state(): unknown;
   /** The workflow's search attributes; upserted when they change. */
   searchAttributes?(): SearchAttributeUpdatePair[];
+  /**
+   * Optional check of a well-formed decision against the workflow's own state (e.g. a
+   * checklist the record contradicts): returns the reason to refuse it, or undefined.
+   * Runs in the update's validator and in the signal handler; a refusal has the code
+   * `invalid-decision`.
+   */
+  validateDecision?(prompt: Prompt, decision: AnyDecision): string | undefined;
 }
 
 interface Deadline {
@@ -59,6 +66,7 @@ export class CaseEngine {
   private readonly promptSequence = new Map<PromptKind, number>();
   private readonly deadlines = new Map<string, Deadline>();
   private readonly jobs: Array<() => Promise<void>> = [];
+  private readonly urgentJobs: Array<() => Promise<void>> = [];
   private wake = false;
   private lastSearchAttributes = '';
 
@@ -127,9 +135,14 @@ export class CaseEngine {
     return this.deadlines.get(name)?.at;
   }
 
-  /** Queues outside work (an activity, a child workflow) for the main loop. */
-  later(job: () => Promise<void>): void {
-    this.jobs.push(job);
+  /**
+   * Queues outside work (an activity, a child workflow) for the main loop. `urgent` work
+   * (e.g. telling the police of a suspected crime, R-12) runs before other queued work,
+   * in the order it was queued.
+   */
+  later(job: () => Promise<void>, options: { urgent?: boolean } = {}): void {
+    if (options.urgent) this.urgentJobs.push(job);
+    else this.jobs.push(job);
     this.wake = true;
   }
 
@@ -147,7 +160,7 @@ export class CaseEngine {
       },
     );
     setHandler(managerDecisionSignal, (input) => {
-      const check = checkDecision(this.prompts, input);
+      const check = this.checkDecision(input, handlers);
       if (!check.ok) {
         this.log({
           source: 'decision',
@@ -164,7 +177,7 @@ export class CaseEngine {
     setHandler(
       decideUpdate,
       (input): DecisionAccepted => {
-        const check = checkDecision(this.prompts, input);
+        const check = this.checkDecision(input, handlers);
         // The validator has passed, and handlers run one at a time, so this holds.
         if (!check.ok) throw ApplicationFailure.nonRetryable(check.rejection.message, check.rejection.code, check.rejection);
         this.applyDecision(check.prompt, check.decision, handlers);
@@ -172,7 +185,7 @@ export class CaseEngine {
       },
       {
         validator: (input) => {
-          const check = checkDecision(this.prompts, input);
+          const check = this.checkDecision(input, handlers);
           if (!check.ok) throw ApplicationFailure.nonRetryable(check.rejection.message, check.rejection.code, check.rejection);
         },
       },
@@ -183,6 +196,15 @@ export class CaseEngine {
   }
 
   private searchAttributesOf?: () => SearchAttributeUpdatePair[];
+
+  /** checkDecision, then the workflow's own validateDecision hook (if any). */
+  private checkDecision(input: unknown, handlers: EngineHandlers): DecisionCheck {
+    const check = checkDecision(this.prompts, input);
+    if (!check.ok || !handlers.validateDecision) return check;
+    const refusal = handlers.validateDecision(check.prompt, check.decision);
+    if (refusal === undefined) return check;
+    return { ok: false, rejection: { code: 'invalid-decision', message: refusal, issues: [{ path: '(body)', message: refusal }] } };
+  }
 
   /** Applies (or records as rejected) an event; 'duplicate' when its eventId was seen before. */
   private receiveEvent(input: DomainEvent, handlers: EngineHandlers): 'duplicate' | 'received' {
@@ -237,7 +259,7 @@ export class CaseEngine {
     for (;;) {
       await this.drain();
       this.fireDueDeadlines();
-      if (this.jobs.length > 0) continue;
+      if (this.jobs.length > 0 || this.urgentJobs.length > 0) continue;
       if (done()) return;
       const next = this.nextDeadline();
       this.wake = false;
@@ -264,8 +286,8 @@ export class CaseEngine {
   }
 
   private async drain(): Promise<void> {
-    while (this.jobs.length > 0) {
-      const job = this.jobs.shift();
+    while (this.urgentJobs.length > 0 || this.jobs.length > 0) {
+      const job = this.urgentJobs.shift() ?? this.jobs.shift();
       if (job) await job();
     }
     this.syncSearchAttributes();

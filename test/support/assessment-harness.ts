@@ -1,0 +1,179 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { buildWorkingCalendar } from '../../activities/calendar';
+import { defaultPolicy } from '../../domain/policy';
+import type { AssessmentInput } from '../../domain/process';
+import { checklistItems, type Prompt } from '../../domain/prompts';
+import type { DomainEvent } from '../../domain/events';
+import type { WorkingCalendar } from '../../domain/working-days';
+import { assessmentWorkflow, assessmentWorkflowId, type AssessmentState } from '../../workflows/assessment';
+import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
+import { timeSkippingWorker } from './temporal';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+let calendarCache: WorkingCalendar | undefined;
+/** The parent loads the calendar by activity; tests build the same data directly. */
+export function testCalendar(): WorkingCalendar {
+  const year = new Date().getUTCFullYear();
+  calendarCache ??= buildWorkingCalendar({ region: 'england-and-wales', timeZone: 'Europe/London', fromYear: year - 1, toYear: year + 4 });
+  return calendarCache;
+}
+
+export type Handle = WorkflowHandle<typeof assessmentWorkflow>;
+
+/** One worker for a test file, running in the background on its own task queue. */
+export class AssessmentHarness {
+  private running?: Promise<void>;
+  private constructor(
+    readonly env: TestWorkflowEnvironment,
+    readonly worker: Worker,
+    readonly taskQueue: string,
+    readonly outboxDir: string,
+  ) {}
+
+  static async start(env: TestWorkflowEnvironment, make: (env: TestWorkflowEnvironment) => ReturnType<typeof timeSkippingWorker> = timeSkippingWorker): Promise<AssessmentHarness> {
+    const { worker, taskQueue, outboxDir } = await make(env);
+    const harness = new AssessmentHarness(env, worker, taskQueue, outboxDir);
+    harness.running = worker.run();
+    return harness;
+  }
+
+  async stop(): Promise<void> {
+    this.worker.shutdown();
+    await this.running;
+  }
+
+  now(): Promise<number> {
+    return this.env.currentTimeMs();
+  }
+
+  async input(referralId: string, overrides: Partial<AssessmentInput> = {}, receivedAgoMs = HOUR_MS): Promise<AssessmentInput> {
+    const now = await this.now();
+    return {
+      referralId,
+      receivedAt: iso(now - receivedAgoMs),
+      referrerType: 'health',
+      childProtectionConcern: false,
+      team: 'TEAM-1',
+      managerId: 'MGR-1',
+      localAuthority: 'LA-1',
+      policy: defaultPolicy,
+      calendar: testCalendar(),
+      child: { childRef: 'C-1', dateOfBirth: '2016-05-01' },
+      track: 'S17',
+      strategyDiscussionNow: false,
+      consent: 'given',
+      householdChildRefs: ['C-1'],
+      ...overrides,
+    };
+  }
+
+  async start(input: AssessmentInput): Promise<Handle> {
+    return this.env.client.workflow.start(assessmentWorkflow, {
+      workflowId: assessmentWorkflowId(input.referralId, input.child.childRef),
+      taskQueue: this.taskQueue,
+      args: [input],
+    });
+  }
+
+  /**
+   * Ends a test's workflow once its outbound work has settled: the time-skipping server
+   * stops skipping while an activity of a terminated workflow is still outstanding.
+   */
+  async finish(handle: Handle): Promise<void> {
+    await this.eventually(async () => {
+      const described = await handle.describe();
+      if ((described.raw.pendingActivities ?? []).length > 0) throw new Error('activities still pending');
+      // A workflow task in flight when a workflow is terminated keeps the test server from skipping time.
+      const events = (await handle.fetchHistory()).events ?? [];
+      const lastCompleted = events.map((event) => Boolean(event.workflowTaskCompletedEventAttributes)).lastIndexOf(true);
+      if (events.slice(lastCompleted + 1).some((event) => event.workflowTaskScheduledEventAttributes)) throw new Error('workflow task pending');
+    });
+    // Cancelled, not terminated: the workflow closes in a task of its own, so none is left in flight.
+    await handle.cancel();
+    await this.eventually(async () => {
+      if ((await handle.describe()).status.name === 'RUNNING') throw new Error('still running');
+    });
+  }
+
+  notifications(workflowId: string): Array<Record<string, unknown>> {
+    const file = join(this.outboxDir, 'notification.jsonl');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.workflowId === workflowId);
+  }
+
+  caseRecords(workflowId: string): Array<Record<string, unknown>> {
+    const file = join(this.outboxDir, 'case-record.jsonl');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.workflowId === workflowId);
+  }
+
+  /** Waits (in real time, without skipping) until the check passes: activities and timers settle asynchronously. */
+  async eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await check();
+      } catch (error) {
+        if (Date.now() > until) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+}
+
+export const state = async (handle: Handle) => (await handle.query(stateQuery)) as AssessmentState;
+
+export function openPrompt(current: AssessmentState, kind: Prompt['kind']): Prompt {
+  const prompt = current.openPrompts.find((candidate) => candidate.kind === kind);
+  if (!prompt) throw new Error(`no open ${kind} prompt; open: ${current.openPrompts.map((p) => p.kind).join(', ')}`);
+  return prompt;
+}
+
+export async function decide(handle: Handle, promptId: string, decision: string, decidedAtMs: number, extra: Record<string, unknown> = {}) {
+  return handle.executeUpdate(decideUpdate, {
+    args: [{ promptId, decision, rationale: 'reasons recorded by the manager', decidedBy: 'MGR-1', decidedAt: iso(decidedAtMs), ...extra }],
+  });
+}
+
+let eventCounter = 0;
+export async function send(handle: Handle, event: Record<string, unknown> & { type: DomainEvent['type'] }, occurredAtMs: number) {
+  eventCounter += 1;
+  const full = { eventId: `EV-${eventCounter}-${Math.floor(occurredAtMs / 1000)}`, occurredAt: iso(occurredAtMs), actor: 'SW-1', ...event } as DomainEvent;
+  await handle.signal(eventSignal, full);
+  return full;
+}
+
+export const allMet = () => Object.fromEntries(checklistItems.map((item) => [item, { met: true }]));
+
+/** Allocates through the decide update and returns the state after it. */
+export async function allocate(harness: AssessmentHarness, handle: Handle, extra: Record<string, unknown> = {}) {
+  const prompt = openPrompt(await state(handle), 'allocation');
+  const now = await harness.now();
+  await decide(handle, prompt.promptId, 'allocate', now, { socialWorkerId: 'SW-1', track: 'S17', assessmentType: 'brief', ...extra });
+  return state(handle);
+}
+
+/** The fieldwork that makes every checklist item evidenced in the record. */
+export async function doFieldwork(harness: AssessmentHarness, handle: Handle) {
+  const now = await harness.now();
+  await send(handle, { type: 'child-seen', seenAlone: true, viewsRecorded: true }, now);
+  await send(handle, { type: 'home-visited', bedroomSeen: true }, now);
+  await send(handle, { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true }, now);
+  await send(handle, { type: 'agency-information-received', agency: 'health' }, now);
+  await send(handle, { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] }, now);
+}
