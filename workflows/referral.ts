@@ -1,53 +1,229 @@
+/**
+ * A referral (R-1, R-2, R-3, R-28): the duty manager decides how to respond within one
+ * working day (sooner with a child protection concern); a decision for assessment starts
+ * one assessment per child, as child workflows, and the referral closes when they all have.
+ * The working calendar (bank holidays, UTC offsets) is loaded once here, by activity, so
+ * the history records it, and handed to every child workflow.
+ */
+import { getExternalWorkflowHandle, ParentClosePolicy, startChild } from '@temporalio/workflow';
+import { isHomeless16Or17, localDateOf } from '../domain/assessment-rules';
 import type { DomainEvent } from '../domain/events';
-import { referralWorkflowId } from '../domain/ids';
-import type { AnyDecision, Prompt } from '../domain/prompts';
+import { assessmentWorkflowId, referralWorkflowId } from '../domain/ids';
 import { authorityPolicySchema, type AuthorityPolicy } from '../domain/policy';
-import type { ReferralInput } from '../domain/referral';
+import type { AssessmentInput, AssessmentResult, ConsentStatus, Track } from '../domain/process';
+import type { AnyDecision, Prompt } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
+import type { ReferralRequest } from '../domain/referral';
+import { addHours, addWorkingDays, type WorkingCalendar } from '../domain/working-days';
+import { loadWorkingCalendar } from './activity-stubs';
+import { assessmentWorkflow } from './assessment';
 import { CaseEngine, type EventVerdict } from './engine';
-import { LocalAuthorityKey, ReferralIdKey, StageKey, TeamKey } from './search-attributes';
+import { eventSignal } from './messages';
+import { createOutbound } from './outbound';
+import { LocalAuthorityKey, ManagerIdKey, ReferralIdKey, StageKey, TeamKey } from './search-attributes';
 
 export { referralWorkflowId };
+
+export type ReferralStage = 'awaiting-duty-decision' | 'assessments-running' | 'closed';
+
+/** Duty decisions that close the referral without an assessment. */
+const CLOSING_DECISIONS = ['no-further-action', 'information-and-advice', 'early-help'];
+
+export interface ChildAssessment {
+  childRef: string;
+  workflowId: string;
+  status: 'starting' | 'running' | 'completed' | 'failed';
+  result?: AssessmentResult;
+  failure?: string;
+}
 
 export interface ReferralState {
   workflowId: string;
   referralId: string;
-  stage: 'awaiting-duty-decision' | 'closed';
+  stage: ReferralStage;
+  receivedAt: string;
+  childProtectionConcern: boolean;
   policy: AuthorityPolicy;
-  dutyDecision?: string;
+  dutyDecisionDueAt?: string;
+  dutyDecisionOverdue: boolean;
+  dutyDecision?: { decision: string; decidedBy: string; decidedAt: string };
+  consent: ConsentStatus;
+  /** R-28: children aged 16 or 17 who are homeless or at risk of it: they must be assessed. */
+  mustBeAssessed: string[];
+  assessments: ChildAssessment[];
   prompts: Prompt[];
   openPrompts: Prompt[];
   record: RecordEntry[];
 }
 
-/** R-1: a referral waits for the duty manager's decision on how to respond. */
-export async function referralWorkflow(input: ReferralInput): Promise<ReferralState> {
+/** Takes the request as sent (its policy partial or absent): the defaults are filled in and pinned here. */
+export async function referralWorkflow(input: ReferralRequest): Promise<ReferralState> {
   const engine = new CaseEngine();
+  const outbound = createOutbound(engine, { referralId: input.referralId });
   // The policy in force when the referral arrived is pinned for the life of the case.
   const policy = authorityPolicySchema.parse(input.policy ?? {});
-  let stage: ReferralState['stage'] = 'awaiting-duty-decision';
-  let dutyDecision: string | undefined;
+  const receivedAtMs = Date.parse(input.receivedAt);
+
+  let stage: ReferralStage = 'awaiting-duty-decision';
+  // Set once the calendar activity has answered (closures below read them).
+  const loaded: { calendar?: WorkingCalendar; dutyDecisionDueAt?: number } = {};
+  let dutyDecisionOverdue = false;
+  let dutyDecision: ReferralState['dutyDecision'];
+  let consent: ConsentStatus = 'unknown';
+  let mustBeAssessed: string[] = [];
+  const assessments: ChildAssessment[] = [];
 
   const state = (): ReferralState => ({
     workflowId: engine.workflowId,
     referralId: input.referralId,
     stage,
+    receivedAt: input.receivedAt,
+    childProtectionConcern: input.childProtectionConcern,
     policy,
+    dutyDecisionDueAt: loaded.dutyDecisionDueAt === undefined ? undefined : new Date(loaded.dutyDecisionDueAt).toISOString(),
+    dutyDecisionOverdue,
     dutyDecision,
+    consent,
+    mustBeAssessed,
+    assessments,
     prompts: engine.prompts,
     openPrompts: engine.openPrompts(),
     record: engine.record,
   });
 
+  const close = (reason: string) => {
+    stage = 'closed';
+    engine.clearDeadline('duty-decision');
+    engine.withdrawPrompts('escalation', reason);
+    engine.withdrawPrompts('consent-override', reason);
+  };
+
+  // ---- R-3: one assessment per child ----
+
+  const startAssessments = (track: Track, strategyDiscussionNow: boolean) => {
+    const { calendar } = loaded;
+    if (!calendar) throw new Error('unreachable: the calendar is loaded before any prompt is raised');
+    stage = 'assessments-running';
+    const householdChildRefs = input.children.map((child) => child.childRef);
+    for (const child of input.children) {
+      const entry: ChildAssessment = { childRef: child.childRef, workflowId: assessmentWorkflowId(input.referralId, child.childRef), status: 'starting' };
+      assessments.push(entry);
+      const assessmentInput: AssessmentInput = {
+        referralId: input.referralId,
+        receivedAt: input.receivedAt,
+        referrerType: input.referrerType,
+        childProtectionConcern: input.childProtectionConcern,
+        team: input.team,
+        managerId: input.managerId,
+        localAuthority: input.localAuthority,
+        policy,
+        calendar,
+        child,
+        track,
+        strategyDiscussionNow,
+        consent,
+        householdChildRefs,
+      };
+      engine.later(async () => {
+        try {
+          const handle = await startChild(assessmentWorkflow, {
+            workflowId: entry.workflowId,
+            args: [assessmentInput],
+            // Each child's assessment is a statutory process of its own: it goes on even if
+            // this referral's workflow is ended by operations.
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+          });
+          entry.status = 'running';
+          engine.log({ source: 'engine', type: 'assessment-started', ref: entry.workflowId, status: 'applied', rule: 'R-3' });
+          // Awaited in the background: the referral goes on answering messages meanwhile.
+          handle.result().then(
+            (result) =>
+              engine.later(async () => {
+                entry.status = 'completed';
+                entry.result = result;
+                engine.log({ source: 'engine', type: 'assessment-completed', ref: entry.workflowId, status: 'applied', rule: 'R-3', reason: result.outcome });
+              }),
+            (error: unknown) =>
+              engine.later(async () => {
+                entry.status = 'failed';
+                entry.failure = error instanceof Error ? error.message : String(error);
+                engine.log({ source: 'engine', type: 'assessment-failed', ref: entry.workflowId, status: 'rejected', rule: 'R-3' });
+                outbound.notify('manager', 'assessment-failed', 'R-3');
+              }),
+          );
+        } catch (error) {
+          entry.status = 'failed';
+          entry.failure = error instanceof Error ? error.message : String(error);
+          engine.log({ source: 'engine', type: 'assessment-failed', ref: entry.workflowId, status: 'rejected', rule: 'R-3' });
+          outbound.notify('manager', 'assessment-failed', 'R-3');
+        }
+      });
+    }
+  };
+
+  /** Consent learnt after the assessments started goes to each of them (R-2). */
+  const forwardToAssessments = (event: DomainEvent) => {
+    for (const entry of assessments.filter((candidate) => candidate.status === 'running' || candidate.status === 'starting')) {
+      engine.later(async () => {
+        try {
+          await getExternalWorkflowHandle(entry.workflowId).signal(eventSignal, event);
+        } catch {
+          engine.log({ source: 'engine', type: 'event-not-forwarded', ref: event.eventId, status: 'rejected', reason: entry.workflowId });
+        }
+      });
+    }
+  };
+
   engine.installHandlers({
     onEvent(event: DomainEvent): EventVerdict {
-      if (event.type === 'consent-recorded') return { rule: 'R-2' };
-      return { rejected: `a ${event.type} event does not fit a referral at stage ${stage}` };
+      if (stage === 'closed') return { rejected: 'the referral is closed' };
+      if (event.type !== 'consent-recorded') {
+        return {
+          rejected:
+            stage === 'assessments-running'
+              ? `send ${event.type} events to the child's assessment (assessment-${input.referralId}-<childRef>)`
+              : `a ${event.type} event does not fit a referral awaiting its duty decision`,
+        };
+      }
+      if (event.given) {
+        consent = 'given';
+        engine.withdrawPrompts('consent-override', 'consent was given');
+      } else if (consent !== 'overridden') {
+        consent = 'refused';
+        // R-2: sharing without consent only on a manager's recorded authorisation.
+        engine.raisePrompt('consent-override', 'R-2');
+      }
+      forwardToAssessments(event);
+      return { rule: 'R-2' };
+    },
+    validateDecision(prompt: Prompt, decision: AnyDecision) {
+      if (prompt.kind === 'duty-decision' && CLOSING_DECISIONS.includes(decision.decision) && mustBeAssessed.length > 0) {
+        return `R-28: a 16 or 17 year old who is homeless or at risk of it must be assessed (${mustBeAssessed.join(', ')}): choose single-assessment or strategy-discussion`;
+      }
+      return undefined;
     },
     onDecision(prompt: Prompt, decision: AnyDecision) {
-      if (prompt.kind === 'duty-decision') {
-        dutyDecision = decision.decision;
-        stage = 'closed';
+      switch (prompt.kind) {
+        case 'duty-decision': {
+          dutyDecision = { decision: decision.decision, decidedBy: decision.decidedBy, decidedAt: decision.decidedAt };
+          engine.clearDeadline('duty-decision');
+          engine.withdrawPrompts('escalation', 'the duty decision was made', 'duty-decision');
+          outbound.caseRecord('duty-decision', { decision: decision.decision, decidedAt: decision.decidedAt });
+          if (CLOSING_DECISIONS.includes(decision.decision)) {
+            outbound.notify('referrer', `duty-decision-${decision.decision}`, 'R-1', { promptId: prompt.promptId });
+            close(`the duty decision was ${decision.decision}`);
+          } else {
+            startAssessments(decision.decision === 'strategy-discussion' ? 'S47' : 'S17', decision.decision === 'strategy-discussion');
+          }
+          return;
+        }
+        case 'consent-override':
+          // R-2: the authorisation and its reasons (the rationale) are on the record.
+          consent = decision.decision === 'approve' ? 'overridden' : 'refused';
+          outbound.caseRecord('consent-override', { decision: decision.decision, decidedAt: decision.decidedAt });
+          return;
+        default:
+          return;
       }
     },
     state,
@@ -55,11 +231,37 @@ export async function referralWorkflow(input: ReferralInput): Promise<ReferralSt
       { key: StageKey, value: stage },
       { key: ReferralIdKey, value: input.referralId },
       ...(input.team ? [{ key: TeamKey, value: input.team }] : []),
+      ...(input.managerId ? [{ key: ManagerIdKey, value: input.managerId }] : []),
       ...(input.localAuthority ? [{ key: LocalAuthorityKey, value: input.localAuthority }] : []),
     ],
   });
 
-  engine.raisePrompt('duty-decision', 'R-1');
-  await engine.run(() => stage === 'closed');
+  const receivedYear = new Date(receivedAtMs).getUTCFullYear();
+  const calendar = await loadWorkingCalendar({ region: policy.bankHolidayRegion, timeZone: policy.timeZone, fromYear: receivedYear - 1, toYear: receivedYear + 3 });
+  const referralDate = localDateOf(calendar, receivedAtMs);
+  loaded.calendar = calendar;
+  mustBeAssessed = input.children.filter((child) => isHomeless16Or17(child, referralDate)).map((child) => child.childRef);
+
+  // R-1: within one working day; sooner with a child protection concern. From the time the
+  // referral was received, so a back-dated one whose deadline has passed escalates at once.
+  const dutyDecisionDueAt = input.childProtectionConcern
+    ? addHours(receivedAtMs, policy.dutyDecisionChildProtectionHours)
+    : addWorkingDays(calendar, receivedAtMs, policy.dutyDecisionWorkingDays);
+  loaded.dutyDecisionDueAt = dutyDecisionDueAt;
+  const dutyPrompt = engine.raisePrompt('duty-decision', 'R-1', { dueBy: dutyDecisionDueAt });
+  engine.setDeadline('duty-decision', dutyDecisionDueAt, () => {
+    if (dutyPrompt.status !== 'open') return;
+    dutyDecisionOverdue = true;
+    engine.log({ source: 'engine', type: 'deadline-passed', status: 'applied', rule: 'R-1', reason: 'duty-decision' });
+    // The referral is never dropped: the duty-decision prompt stays open, and it escalates.
+    const escalation = engine.raisePrompt('escalation', 'R-1', { about: 'duty-decision' });
+    outbound.notify('manager', 'duty-decision-overdue', 'R-1', { promptId: escalation.promptId });
+  });
+
+  const allAssessmentsDone = () => assessments.length > 0 && assessments.every((entry) => entry.status === 'completed' || entry.status === 'failed');
+  // Read through a function: handlers change `stage`, which the compiler cannot see here.
+  const currentStage = (): ReferralStage => stage;
+  await engine.run(() => currentStage() === 'closed' || (currentStage() === 'assessments-running' && allAssessmentsDone()));
+  if (currentStage() !== 'closed') close('every assessment has completed');
   return state();
 }

@@ -86,7 +86,7 @@ export class AssessmentHarness {
    * Ends a test's workflow once its outbound work has settled: the time-skipping server
    * stops skipping while an activity of a terminated workflow is still outstanding.
    */
-  async finish(handle: Handle): Promise<void> {
+  async finish(handle: WorkflowHandle): Promise<void> {
     await this.eventually(async () => {
       const described = await handle.describe();
       if ((described.raw.pendingActivities ?? []).length > 0) throw new Error('activities still pending');

@@ -1,64 +1,225 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { referralWorkflowId } from '../../domain/ids';
+import { assessmentWorkflowId, referralWorkflowId } from '../../domain/ids';
+import type { ReferralRequest } from '../../domain/referral';
+import type { AssessmentState } from '../../workflows/assessment';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import { referralWorkflow, type ReferralState } from '../../workflows/referral';
-import { timeSkippingEnvironment, timeSkippingWorker } from '../support/temporal';
+import { AssessmentHarness, DAY_MS, HOUR_MS, iso } from '../support/assessment-harness';
+import { timeSkippingEnvironment } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
+let harness: AssessmentHarness;
 beforeAll(async () => {
   env = await timeSkippingEnvironment();
+  harness = await AssessmentHarness.start(env);
 });
 afterAll(async () => {
+  await harness?.stop();
   await env?.teardown();
 });
 
-const referral = (referralId: string) => ({
-  referralId,
-  receivedAt: '2026-11-23T09:00:00Z',
-  referrerType: 'police' as const,
-  childProtectionConcern: false,
-  children: [{ childRef: 'C-1' }],
-});
+type ReferralHandle = WorkflowHandle<typeof referralWorkflow>;
+let counter = 0;
 
-describe('referral workflow on the time-skipping server', () => {
-  it('keeps an out-of-stage event in the record as rejected, and a repeated eventId changes nothing', async () => {
-    const { worker, taskQueue } = await timeSkippingWorker(env);
-    await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(referralWorkflow, { workflowId: referralWorkflowId('REF-1001'), taskQueue, args: [referral('REF-1001')] });
-      const event = { type: 'home-visited' as const, eventId: 'EV-1', occurredAt: '2026-11-23T10:00:00Z', actor: 'SW-1', bedroomSeen: true };
-      await handle.signal(eventSignal, event);
-      await handle.signal(eventSignal, event);
-      const state = (await handle.query(stateQuery)) as ReferralState;
-      expect(state.openPrompts.map((prompt) => prompt.kind)).toEqual(['duty-decision']);
-      const events = state.record.filter((entry) => entry.source === 'event');
-      expect(events).toHaveLength(1);
-      expect(events[0]).toMatchObject({ type: 'home-visited', status: 'rejected' });
-      expect((await handle.describe()).status.name).toBe('RUNNING');
-      await handle.terminate('test over');
-    });
+async function startReferral(overrides: Partial<ReferralRequest> = {}, receivedAgoMs = 0): Promise<ReferralHandle> {
+  counter += 1;
+  const referralId = `REF-${3000 + counter}-${Date.now().toString(36)}`;
+  const now = await harness.now();
+  return env.client.workflow.start(referralWorkflow, {
+    workflowId: referralWorkflowId(referralId),
+    taskQueue: harness.taskQueue,
+    args: [
+      {
+        referralId,
+        receivedAt: iso(now - receivedAgoMs),
+        referrerType: 'education',
+        childProtectionConcern: false,
+        team: 'TEAM-1',
+        managerId: 'MGR-1',
+        children: [{ childRef: 'C-1', dateOfBirth: '2015-03-01' }],
+        ...overrides,
+      },
+    ],
+  });
+}
+
+const state = async (handle: ReferralHandle) => (await handle.query(stateQuery)) as ReferralState;
+
+/** The referral has loaded its calendar and raised its duty-decision prompt. */
+const ready = (handle: ReferralHandle) =>
+  harness.eventually(async () => {
+    const current = await state(handle);
+    if (!current.openPrompts.some((prompt) => prompt.kind === 'duty-decision')) throw new Error('no duty-decision prompt yet');
+    return current;
   });
 
-  it('the decide update accepts an allowed answer once, and says why it refuses the others', async () => {
-    const { worker, taskQueue } = await timeSkippingWorker(env);
-    await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(referralWorkflow, { workflowId: referralWorkflowId('REF-1002'), taskQueue, args: [referral('REF-1002')] });
-      const [prompt] = ((await handle.query(stateQuery)) as ReferralState).openPrompts;
-      const answer = { promptId: prompt!.promptId, rationale: 'universal services suffice', decidedBy: 'MGR-1', decidedAt: '2026-11-23T11:00:00Z' };
+const promptOf = (current: ReferralState, kind: string) => {
+  const prompt = current.openPrompts.find((candidate) => candidate.kind === kind);
+  if (!prompt) throw new Error(`no open ${kind} prompt`);
+  return prompt;
+};
 
-      const notAllowed = await handle.executeUpdate(decideUpdate, { args: [{ ...answer, decision: 'approve' }] }).catch((error: unknown) => error);
-      expect(notAllowed).toBeInstanceOf(WorkflowUpdateFailedError);
-      expect((notAllowed as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'decision-not-allowed' });
+async function decide(handle: ReferralHandle, promptId: string, decision: string) {
+  return handle.executeUpdate(decideUpdate, {
+    args: [{ promptId, decision, rationale: 'reasons recorded by the duty manager', decidedBy: 'MGR-1', decidedAt: iso(await harness.now()) }],
+  });
+}
 
-      const noRationale = await handle.executeUpdate(decideUpdate, { args: [{ ...answer, rationale: ' ', decision: 'early-help' }] }).catch((error: unknown) => error);
-      expect((noRationale as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'invalid-decision' });
+describe('referral workflow', () => {
+  it('R-1 asks for the duty decision within 1 working day of the referral and escalates, without dropping it, when that passes', async () => {
+    const handle = await startReferral();
+    const before = await ready(handle);
+    const receivedAt = Date.parse(before.receivedAt);
+    const dueBy = Date.parse(promptOf(before, 'duty-decision').dueBy!);
+    // One working day: at least 24 hours later, at the same time of day (more over a weekend).
+    expect(dueBy - receivedAt).toBeGreaterThanOrEqual(DAY_MS);
+    expect((dueBy - receivedAt) % DAY_MS).toBe(0);
 
-      const accepted = await handle.executeUpdate(decideUpdate, { args: [{ ...answer, decision: 'early-help' }] });
-      expect(accepted).toMatchObject({ accepted: true, promptId: prompt!.promptId });
-
-      const result = await handle.result();
-      expect(result).toMatchObject({ stage: 'closed', dutyDecision: 'early-help' });
+    await env.sleep(dueBy - (await harness.now()) + HOUR_MS);
+    const after = await harness.eventually(async () => {
+      const current = await state(handle);
+      if (!current.dutyDecisionOverdue) throw new Error('not overdue yet');
+      return current;
     });
+    expect(after.openPrompts.map((prompt) => prompt.kind).sort()).toEqual(['duty-decision', 'escalation']);
+    expect(after.stage).toBe('awaiting-duty-decision');
+    await harness.eventually(() => expect(harness.notifications(handle.workflowId)).toContainEqual(expect.objectContaining({ recipient: 'manager', reason: 'duty-decision-overdue', rule: 'R-1' })));
+    await harness.finish(handle);
+  });
+
+  it('R-1 wants the decision sooner with a child protection concern, and a back-dated referral past its deadline escalates at once', async () => {
+    const concern = await startReferral({ childProtectionConcern: true });
+    const current = await ready(concern);
+    expect(Date.parse(promptOf(current, 'duty-decision').dueBy!) - Date.parse(current.receivedAt)).toBe(4 * HOUR_MS);
+    await harness.finish(concern);
+
+    const backDated = await startReferral({}, 10 * DAY_MS);
+    const escalated = await harness.eventually(async () => {
+      const now = await state(backDated);
+      if (!now.openPrompts.some((prompt) => prompt.kind === 'escalation')) throw new Error('no escalation yet');
+      return now;
+    });
+    expect(escalated.dutyDecisionOverdue).toBe(true);
+    await harness.finish(backDated);
+  });
+
+  it('R-1 a closing duty decision (early help) closes the referral and tells the referrer', async () => {
+    const handle = await startReferral();
+    const current = await ready(handle);
+    await decide(handle, promptOf(current, 'duty-decision').promptId, 'early-help');
+    const result = await handle.result();
+    expect(result).toMatchObject({ stage: 'closed', dutyDecision: { decision: 'early-help', decidedBy: 'MGR-1' } });
+    expect(harness.notifications(handle.workflowId)).toContainEqual(expect.objectContaining({ recipient: 'referrer', reason: 'duty-decision-early-help' }));
+  });
+
+  it('R-2 consent refused asks a manager whether to share without it; the authorisation is recorded with its reasons', async () => {
+    const handle = await startReferral();
+    await ready(handle);
+    const occurredAt = iso(await harness.now());
+    await handle.signal(eventSignal, { type: 'consent-recorded', eventId: 'EV-CONSENT-1', occurredAt, actor: 'SW-1', given: false });
+    const refused = await harness.eventually(async () => {
+      const now = await state(handle);
+      promptOf(now, 'consent-override');
+      return now;
+    });
+    expect(refused.consent).toBe('refused');
+    await decide(handle, promptOf(refused, 'consent-override').promptId, 'approve');
+    const after = await state(handle);
+    expect(after.consent).toBe('overridden');
+    expect(after.record).toContainEqual(expect.objectContaining({ source: 'decision', type: 'approve', rule: 'R-2', actor: 'MGR-1' }));
+    await harness.finish(handle);
+  });
+
+  it('R-3 a decision for assessment starts one assessment per child, each a child workflow with its own id', async () => {
+    const handle = await startReferral({ children: [{ childRef: 'C-1', dateOfBirth: '2015-03-01' }, { childRef: 'C-2', dateOfBirth: '2019-07-01' }] });
+    const current = await ready(handle);
+    await decide(handle, promptOf(current, 'duty-decision').promptId, 'single-assessment');
+    const running = await harness.eventually(async () => {
+      const now = await state(handle);
+      if (now.assessments.filter((entry) => entry.status === 'running').length !== 2) throw new Error('not both running');
+      return now;
+    });
+    expect(running.stage).toBe('assessments-running');
+    const referralId = current.referralId;
+    expect(running.assessments.map((entry) => entry.workflowId)).toEqual([assessmentWorkflowId(referralId, 'C-1'), assessmentWorkflowId(referralId, 'C-2')]);
+    for (const childRef of ['C-1', 'C-2']) {
+      const child = env.client.workflow.getHandle(assessmentWorkflowId(referralId, childRef));
+      const childState = await harness.eventually(async () => (await child.query(stateQuery)) as AssessmentState);
+      expect(childState).toMatchObject({ childRef, track: 'S17', stage: 'awaiting-allocation' });
+      expect((await child.describe()).raw.workflowExecutionInfo?.parentExecution?.workflowId).toBe(handle.workflowId);
+      await harness.finish(child);
+    }
+    await harness.finish(handle);
+  });
+
+  it('R-3 a strategy discussion now starts the assessments on the S47 track', async () => {
+    const handle = await startReferral({ childProtectionConcern: true });
+    const current = await ready(handle);
+    await decide(handle, promptOf(current, 'duty-decision').promptId, 'strategy-discussion');
+    const child = env.client.workflow.getHandle(assessmentWorkflowId(current.referralId, 'C-1'));
+    const childState = await harness.eventually(async () => {
+      const now = (await child.query(stateQuery)) as AssessmentState;
+      if (now.strategyDiscussions.length === 0) throw new Error('no strategy discussion yet');
+      return now;
+    });
+    expect(childState.track).toBe('S47');
+    const discussion = env.client.workflow.getHandle(childState.strategyDiscussions[0]!.workflowId);
+    await harness.eventually(async () => expect((await discussion.describe()).status.name).toBe('RUNNING'));
+    await harness.finish(discussion);
+    await harness.finish(child);
+    await harness.finish(handle);
+  });
+
+  it('R-28 a homeless 16 year old must be assessed: a duty decision that closes the referral is refused', async () => {
+    const now = await harness.now();
+    const sixteen = new Date(now - 16.5 * 365 * DAY_MS).toISOString().slice(0, 10);
+    const handle = await startReferral({ children: [{ childRef: 'C-16', dateOfBirth: sixteen, homelessOrAtRisk: true }] });
+    const current = await ready(handle);
+    expect(current.mustBeAssessed).toEqual(['C-16']);
+    const refused = await decide(handle, promptOf(current, 'duty-decision').promptId, 'no-further-action').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'invalid-decision' });
+    expect((refused as WorkflowUpdateFailedError).cause?.message).toContain('R-28');
+    await decide(handle, promptOf(current, 'duty-decision').promptId, 'single-assessment');
+    const child = env.client.workflow.getHandle(assessmentWorkflowId(current.referralId, 'C-16'));
+    await harness.eventually(async () => expect(((await child.query(stateQuery)) as AssessmentState).homeless16Or17).toBe(true));
+    await harness.finish(child);
+    await harness.finish(handle);
+  });
+
+  it('keeps an out-of-stage event in the record as rejected, and a repeated eventId changes nothing', async () => {
+    const handle = await startReferral();
+    await ready(handle);
+    const event = { type: 'home-visited' as const, eventId: 'EV-1', occurredAt: iso(await harness.now()), actor: 'SW-1', bedroomSeen: true };
+    await handle.signal(eventSignal, event);
+    await handle.signal(eventSignal, event);
+    const current = await state(handle);
+    const events = current.record.filter((entry) => entry.source === 'event');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'home-visited', status: 'rejected' });
+    expect(events[0]!.reason).toContain('does not fit');
+    await harness.finish(handle);
+  });
+
+  it('the decide update refuses an answer not allowed, a missing rationale, and a closed prompt, saying why', async () => {
+    const handle = await startReferral({ children: [{ childRef: 'C-1' }] });
+    const current = await ready(handle);
+    const prompt = promptOf(current, 'duty-decision');
+    const answer = { promptId: prompt.promptId, rationale: 'reasons', decidedBy: 'MGR-1', decidedAt: iso(await harness.now()) };
+    const refusal = async (input: Record<string, unknown>) =>
+      ((await handle.executeUpdate(decideUpdate, { args: [input as never] }).catch((error: unknown) => error)) as WorkflowUpdateFailedError).cause;
+
+    expect(await refusal({ ...answer, decision: 'approve' })).toMatchObject({ type: 'decision-not-allowed' });
+    expect(await refusal({ ...answer, rationale: ' ', decision: 'single-assessment' })).toMatchObject({ type: 'invalid-decision' });
+    expect(await refusal({ ...answer, promptId: `${handle.workflowId}~duty-decision-9`, decision: 'single-assessment' })).toMatchObject({ type: 'unknown-prompt' });
+    await handle.executeUpdate(decideUpdate, { args: [{ ...answer, decision: 'single-assessment' }] });
+    expect(await refusal({ ...answer, decision: 'single-assessment' })).toMatchObject({ type: 'prompt-closed' });
+
+    const child = env.client.workflow.getHandle(assessmentWorkflowId(current.referralId, 'C-1'));
+    await harness.eventually(async () => expect((await child.describe()).status.name).toBe('RUNNING'));
+    await harness.finish(child);
+    await harness.finish(handle);
   });
 });
