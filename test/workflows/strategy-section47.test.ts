@@ -126,7 +126,7 @@ describe('strategy discussion and section 47 enquiry', () => {
     expect(result).toMatchObject({ outcome: 'section-47-enquiry', section47: { outcome: 'child-in-need-plan' } });
   });
 
-  it('R-27 the initial child protection conference is due 15 working days after the initial strategy discussion (not this enquiry's start), and escalates when missed', async () => {
+  it('R-27 the initial child protection conference is due 15 working days after the initial strategy discussion (not from the start of this enquiry), and escalates when missed', async () => {
     const now = await harness.now();
     // The first strategy discussion for this child was held ten days ago; this is the second.
     const initial = now - 10 * DAY_MS;
