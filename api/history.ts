@@ -3,6 +3,8 @@ import { decodeSearchAttributes } from '@temporalio/common/lib/converter/payload
 import { decodeArrayFromPayloads, decodeMapFromPayloads, decodeOptionalSinglePayload } from '@temporalio/common/lib/internal-non-workflow';
 import type { LoadedDataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { eventRules, type DomainEventType } from '../domain/events';
+import { ruleOfPromptId } from '../domain/prompts';
 
 /** One Temporal history event with its payloads decoded through the client's data converter. */
 export interface DecodedEvent {
@@ -128,7 +130,12 @@ type Args = unknown[] | undefined;
 function describeMessage(name: string, args: Args): Pick<TimelineEntry, 'what' | 'who' | 'rule' | 'ref'> {
   const first = (Array.isArray(args) ? args[0] : undefined) as Record<string, unknown> | undefined;
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  const rule = str(first?.rule);
+  const type = str(first?.type);
+  const promptId = str(first?.promptId);
+  const rule =
+    str(first?.rule) ??
+    ((name === 'event' || name === 'recordEvent') && type && type in eventRules ? eventRules[type as DomainEventType] : undefined) ??
+    ((name === 'decide' || name === 'managerDecision') && promptId ? ruleOfPromptId(promptId) : undefined);
   if ((name === 'event' || name === 'recordEvent') && first) {
     return { what: `event ${str(first.type) ?? '?'} received`, who: str(first.actor), ref: str(first.eventId), ...(rule ? { rule } : {}) };
   }

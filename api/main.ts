@@ -17,6 +17,8 @@ async function main(): Promise<void> {
     console.log(`API listening on http://${config.API_HOST}:${config.API_PORT}`);
     if (apiConfig.localSecretFile) console.log(`tokens: npm run token -- --role manager --sub MGR-1 (local secret ${apiConfig.localSecretFile})`);
   });
+  // Above a load balancer's idle timeout, so the API never closes a connection the balancer is reusing.
+  server.keepAliveTimeout = 65_000;
   const stop = () => server.close(() => void client.connection.close().then(() => process.exit(0)));
   process.once('SIGINT', stop).once('SIGTERM', stop);
 }

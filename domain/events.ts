@@ -66,3 +66,26 @@ export const domainEventSchema = z
 export type DomainEvent = z.infer<typeof domainEventSchema>;
 export type DomainEventType = DomainEvent['type'];
 export const domainEventTypes = domainEventSchema.options.map((option) => option.shape.type.value) as DomainEventType[];
+
+/** The rule each event type serves, for timelines and reports (process-rules.md). */
+export const eventRules: Record<DomainEventType, string> = {
+  'child-seen': 'R-8',
+  'home-visited': 'R-21',
+  'parent-seen': 'R-9',
+  'agency-information-received': 'R-21',
+  'consent-recorded': 'R-2',
+  'significant-harm-suspected': 'R-13',
+  'crime-suspected': 'R-12',
+  'not-in-education': 'R-11',
+  'interpreter-needed': 'R-10',
+  'interpreter-provided': 'R-10',
+  'father-exclusion-requested': 'R-9',
+  'interpreter-waiver-requested': 'R-10',
+  'family-declined-engagement': 'R-17',
+  'needs-identified': 'R-14',
+  'analysis-completed': 'R-21',
+  'assessment-submitted': 'R-21',
+  'family-comments-recorded': 'R-24',
+  'new-information': 'R-25',
+  'child-protection-conference-held': 'R-27',
+};

@@ -182,3 +182,25 @@ export function checkDecision(prompts: readonly Prompt[], input: unknown): Decis
 export function toIssues(error: z.ZodError): Array<{ path: string; message: string }> {
   return error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
 }
+
+/** The rule that asks each kind of prompt (an escalation takes the rule of what it escalates). */
+export const promptRules: Record<Exclude<PromptKind, 'escalation'>, string> = {
+  'duty-decision': 'R-1',
+  'consent-override': 'R-2',
+  allocation: 'R-4',
+  'visit-overdue': 'R-7',
+  'exclude-father': 'R-9',
+  'interpreter-waiver': 'R-10',
+  'supervision-review': 'R-15',
+  'extend-to-complex': 'R-18',
+  'exceed-timescale': 'R-19',
+  'sign-off': 'R-21',
+  'strategy-discussion-outcome': 'R-26',
+  'section-47-outcome': 'R-27',
+};
+
+/** The rule a prompt id's kind serves, read off the id (`<workflowId>~<kind>-<n>`). */
+export function ruleOfPromptId(promptId: string): string | undefined {
+  const kind = promptId.slice(promptId.lastIndexOf('~') + 1).replace(/-\d+$/, '');
+  return (promptRules as Record<string, string>)[kind];
+}

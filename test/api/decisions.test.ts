@@ -62,15 +62,15 @@ describe('prompts and decisions', () => {
       body: { decision: 'no-further-action', rationale: 'needs met by universal services' },
     });
     expect(decided.status).toBe(200);
-    const result = (await decided.json()) as { accepted: boolean; promptId: string; state: { stage: string; dutyDecision: string; prompts: Array<{ answeredBy?: string }> } };
-    expect(result).toMatchObject({ accepted: true, promptId: prompt.promptId, state: { stage: 'closed', dutyDecision: 'no-further-action' } });
+    const result = (await decided.json()) as { accepted: boolean; promptId: string; state: { stage: string; dutyDecision: { decision: string }; prompts: Array<{ answeredBy?: string }> } };
+    expect(result).toMatchObject({ accepted: true, promptId: prompt.promptId, state: { stage: 'closed', dutyDecision: { decision: 'no-further-action', decidedBy: 'MGR-1' } } });
     expect(result.state.prompts[0]?.answeredBy).toBe('MGR-1');
 
     const state = await eventually(async () => {
       const answer = await api.call('GET', `/v1/referrals/${referralId}`, { token: operations });
-      return answer.status === 200 ? ((await answer.json()) as { dutyDecision?: string }) : undefined;
+      return answer.status === 200 ? ((await answer.json()) as { dutyDecision?: { decision: string } }) : undefined;
     });
-    expect(state.dutyDecision).toBe('no-further-action');
+    expect(state.dutyDecision?.decision).toBe('no-further-action');
 
     // Answering again: the prompt is closed (409).
     const again = await api.call('POST', `/v1/prompts/${prompt.promptId}/decision`, { token: managerT1, body: { decision: 'early-help', rationale: 'second thoughts' } });

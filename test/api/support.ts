@@ -42,6 +42,8 @@ export async function startApi(
     ...(options.codec ? { codec: options.codec } : {}),
   });
   const server: Server = app.listen(0, '127.0.0.1');
+  // Longer than the client's keep-alive, so the server never closes a socket the client is about to reuse.
+  server.keepAliveTimeout = 65_000;
   await new Promise((ready) => server.once('listening', ready));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const readJsonLines = (file: string) => {

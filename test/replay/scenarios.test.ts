@@ -1,0 +1,64 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { dataConverter } from '../../common/temporal';
+import { AssessmentHarness } from '../support/assessment-harness';
+import { testCodec } from '../support/payload-keys';
+import { timeSkippingEnvironment } from '../support/temporal';
+import { assessmentSignedOff, referralClosedAtDutyDecision, section47WithConference, type ScenarioRun } from './scenarios';
+
+/**
+ * Complete runs, start to end, replayed at once on the same code. With
+ * RECORD_HISTORIES=1 (`npm run record-histories`) their histories are also written as
+ * replay fixtures: encrypted with the test-only key, like real data.
+ */
+const fixturesDir = resolve(__dirname, '..', 'fixtures', 'histories');
+
+let env: TestWorkflowEnvironment;
+let harness: AssessmentHarness;
+beforeAll(async () => {
+  env = await timeSkippingEnvironment();
+  harness = await AssessmentHarness.start(env);
+});
+afterAll(async () => {
+  await harness?.stop();
+  await env?.teardown();
+});
+
+async function replayAndKeep(run: ScenarioRun): Promise<void> {
+  for (const { workflowId, history } of run.histories) {
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: dataConverter(testCodec()) }, history, workflowId);
+  }
+  if (process.env.RECORD_HISTORIES === '1') {
+    mkdirSync(fixturesDir, { recursive: true });
+    for (const { workflowId, kind, history } of run.histories) {
+      // protobufjs's own object form (enums as names, bytes as base64): what replay.test.ts reads back.
+      const json = temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), { longs: String, enums: String, bytes: String });
+      writeFileSync(join(fixturesDir, `${run.name}.${kind}.json`), `${JSON.stringify({ workflowId, history: json }, null, 1)}\n`);
+    }
+  }
+}
+
+describe('complete runs', () => {
+  it('R-1 a referral closed at its duty decision runs to the end and replays', async () => {
+    const run = await referralClosedAtDutyDecision(harness);
+    expect(run.results.referral).toMatchObject({ stage: 'closed', dutyDecision: { decision: 'early-help' } });
+    await replayAndKeep(run);
+  });
+
+  it('R-21 a section 17 assessment from referral to sign-off, through a late visit and the review window, runs to the end and replays', async () => {
+    const run = await assessmentSignedOff(harness);
+    expect(run.results.assessment).toMatchObject({ childRef: 'C-1', stage: 'completed', outcome: 'child-in-need-plan' });
+    expect(run.results.referral).toMatchObject({ stage: 'closed', assessments: [{ childRef: 'C-1', status: 'completed' }] });
+    await replayAndKeep(run);
+  });
+
+  it('R-27 a strategy discussion with a section 47 enquiry and a late conference runs to the end and replays', async () => {
+    const run = await section47WithConference(harness);
+    expect(run.results.strategyDiscussion).toMatchObject({ outcome: 'section-47-enquiry', section47: { outcome: 'initial-child-protection-conference' } });
+    await replayAndKeep(run);
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * Complete runs of the workflows, on the time-skipping server, whose histories are kept as
+ * replay fixtures (test/fixtures/histories/). Each scenario drives a case from start to
+ * end and returns the histories of every workflow it ran.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import type { History } from '@temporalio/common/lib/proto-utils';
+import { assessmentWorkflowId, referralWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
+import { defaultPolicy } from '../../domain/policy';
+import type { AssessmentState } from '../../workflows/assessment';
+import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
+import { referralWorkflow } from '../../workflows/referral';
+import { strategyDiscussionWorkflow } from '../../workflows/strategy-discussion';
+import { allMet, DAY_MS, HOUR_MS, iso, testCalendar, type AssessmentHarness } from '../support/assessment-harness';
+
+export interface ScenarioRun {
+  /** The scenario's name: the fixture file is `<name>.<workflow kind>.json`. */
+  name: string;
+  histories: Array<{ workflowId: string; kind: string; history: History }>;
+  /** What the scenario ended with, for its own assertions. */
+  results: Record<string, unknown>;
+}
+
+interface Prompted {
+  openPrompts: Array<{ kind: string; promptId: string }>;
+}
+
+async function openPrompt(harness: AssessmentHarness, handle: WorkflowHandle, kind: string): Promise<string> {
+  return harness.eventually(async () => {
+    const state = (await handle.query(stateQuery)) as Prompted;
+    const prompt = state.openPrompts.find((candidate) => candidate.kind === kind);
+    if (!prompt) throw new Error(`no open ${kind} prompt on ${handle.workflowId}`);
+    return prompt.promptId;
+  });
+}
+
+async function decide(harness: AssessmentHarness, handle: WorkflowHandle, kind: string, decision: string, extra: Record<string, unknown> = {}) {
+  const promptId = await openPrompt(harness, handle, kind);
+  await handle.executeUpdate(decideUpdate, {
+    args: [{ promptId, decision, rationale: 'recorded by the manager', decidedBy: 'MGR-1', decidedAt: iso(await harness.now()), ...extra } as never],
+  });
+}
+
+let eventCount = 0;
+async function send(harness: AssessmentHarness, handle: WorkflowHandle, event: Record<string, unknown>) {
+  eventCount += 1;
+  await handle.signal(eventSignal, { eventId: `EV-REPLAY-${eventCount}`, occurredAt: iso(await harness.now()), actor: 'SW-1', ...event } as never);
+}
+
+const unique = () => `${Date.now().toString(36).toUpperCase()}${(eventCount += 1)}`;
+
+function startReferral(harness: AssessmentHarness, referralId: string, receivedAt: string, childProtectionConcern = false) {
+  return harness.env.client.workflow.start(referralWorkflow, {
+    workflowId: referralWorkflowId(referralId),
+    taskQueue: harness.taskQueue,
+    args: [{ referralId, receivedAt, referrerType: 'health', childProtectionConcern, team: 'TEAM-1', managerId: 'MGR-1', children: [{ childRef: 'C-1', dateOfBirth: '2014-02-01' }] }],
+  });
+}
+
+/** A referral closed at the duty decision (R-1). */
+export async function referralClosedAtDutyDecision(harness: AssessmentHarness): Promise<ScenarioRun> {
+  const referral = await startReferral(harness, `REF-R1-${unique()}`, iso(await harness.now()));
+  await decide(harness, referral, 'duty-decision', 'early-help');
+  const result = await referral.result();
+  return { name: 'referral-closed-at-duty-decision', histories: [{ workflowId: referral.workflowId, kind: 'referral', history: await referral.fetchHistory() }], results: { referral: result } };
+}
+
+/**
+ * A section 17 assessment from referral to sign-off, with a visit that runs late and is
+ * rescheduled (R-7), the review window after completion, and the referral closing.
+ */
+export async function assessmentSignedOff(harness: AssessmentHarness): Promise<ScenarioRun> {
+  const referralId = `REF-S17-${unique()}`;
+  const referral = await startReferral(harness, referralId, iso((await harness.now()) - HOUR_MS));
+  await decide(harness, referral, 'duty-decision', 'single-assessment');
+  const assessment = harness.env.client.workflow.getHandle(assessmentWorkflowId(referralId, 'C-1'));
+  await decide(harness, assessment, 'allocation', 'allocate', { socialWorkerId: 'SW-1', track: 'S17', assessmentType: 'brief' });
+  const allocated = (await assessment.query(stateQuery)) as AssessmentState;
+  // The visit deadline passes: the manager reschedules it (R-7).
+  await harness.env.sleep(Date.parse(allocated.visitDueAt!) - (await harness.now()) + HOUR_MS);
+  await decide(harness, assessment, 'visit-overdue', 'reschedule', { visitDueAt: iso((await harness.now()) + DAY_MS) });
+  await send(harness, assessment, { type: 'child-seen', seenAlone: true, viewsRecorded: true });
+  await send(harness, assessment, { type: 'home-visited', bedroomSeen: true });
+  await send(harness, assessment, { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true });
+  await send(harness, assessment, { type: 'agency-information-received', agency: 'health' });
+  await send(harness, assessment, { type: 'needs-identified', service: 'SVC-1' });
+  await send(harness, assessment, { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] });
+  await send(harness, assessment, { type: 'assessment-submitted' });
+  await decide(harness, assessment, 'sign-off', 'sign-off', {
+    outcome: 'child-in-need-plan',
+    determinations: { childInNeed: true, significantHarmSuspected: false, accommodationNeeded: false },
+    checklist: allMet(),
+  });
+  // The referral closes once the assessment's review window is over (time skips to it).
+  const referralResult = await referral.result();
+  const assessmentResult = await assessment.result();
+  return {
+    name: 'assessment-signed-off',
+    histories: [
+      { workflowId: referral.workflowId, kind: 'referral', history: await referral.fetchHistory() },
+      { workflowId: assessment.workflowId, kind: 'assessment', history: await assessment.fetchHistory() },
+    ],
+    results: { referral: referralResult, assessment: assessmentResult },
+  };
+}
+
+/** A strategy discussion deciding on a section 47 enquiry that convenes a conference (R-26, R-27). */
+export async function section47WithConference(harness: AssessmentHarness): Promise<ScenarioRun> {
+  const referralId = `REF-S47-${unique()}`;
+  const now = await harness.now();
+  const discussion = await harness.env.client.workflow.start(strategyDiscussionWorkflow, {
+    workflowId: strategyDiscussionWorkflowId(referralId, 'C-1', 1),
+    taskQueue: harness.taskQueue,
+    args: [
+      {
+        referralId,
+        receivedAt: iso(now - HOUR_MS),
+        referrerType: 'police',
+        childProtectionConcern: true,
+        team: 'TEAM-1',
+        managerId: 'MGR-1',
+        policy: defaultPolicy,
+        calendar: testCalendar(),
+        childRef: 'C-1',
+        sequence: 1,
+        calledAt: iso(now),
+      },
+    ],
+  });
+  await decide(harness, discussion, 'strategy-discussion-outcome', 'section-47-enquiry', { attendees: ['police', 'health', 'education'] });
+  const enquiry = harness.env.client.workflow.getHandle(section47EnquiryWorkflowId(referralId, 'C-1', 1));
+  await openPrompt(harness, enquiry, 'section-47-outcome');
+  await send(harness, enquiry, { type: 'child-seen', seenAlone: true, viewsRecorded: true });
+  await harness.eventually(async () => {
+    if (!((await enquiry.query(stateQuery)) as { childSeenAt?: string }).childSeenAt) throw new Error('not seen yet');
+  });
+  await decide(harness, enquiry, 'section-47-outcome', 'initial-child-protection-conference');
+  // The conference is late: the deadline escalates before it is held.
+  await harness.env.sleep(16 * DAY_MS);
+  await send(harness, enquiry, { type: 'child-protection-conference-held' });
+  const result = await discussion.result();
+  return {
+    name: 'section-47-with-conference',
+    histories: [
+      { workflowId: discussion.workflowId, kind: 'strategy-discussion', history: await discussion.fetchHistory() },
+      { workflowId: enquiry.workflowId, kind: 'section-47-enquiry', history: await enquiry.fetchHistory() },
+    ],
+    results: { strategyDiscussion: result },
+  };
+}
