@@ -93,6 +93,10 @@ describe('referral workflow', () => {
     const concern = await startReferral({ childProtectionConcern: true });
     const current = await ready(concern);
     expect(Date.parse(promptOf(current, 'duty-decision').dueBy!) - Date.parse(current.receivedAt)).toBe(4 * HOUR_MS);
+    // The duty manager hears of it at once, not when the deadline passes.
+    await harness.eventually(() =>
+      expect(harness.notifications(concern.workflowId)).toContainEqual(expect.objectContaining({ recipient: 'manager', reason: 'child-protection-referral-received', rule: 'R-1' })),
+    );
     await harness.finish(concern);
 
     const backDated = await startReferral({}, 10 * DAY_MS);
