@@ -1,39 +1,51 @@
 /**
  * `npm run bench`: speed and memory figures on a real Temporal dev server (in memory),
- * with the worker in this process. It prints figures; it asserts nothing.
+ * with the worker in this process and payloads encrypted as in production (a key made
+ * for the run). It prints figures; it asserts nothing.
  *
- *   BENCH_REFERRALS (default 200)   referrals to run
- *   BENCH_CONCURRENCY (default 20)  referrals in flight at once
+ *   BENCH_CASES (default 100)       cases to run
+ *   BENCH_CONCURRENCY (default 10)  cases in flight at once
  *
- * Each referral: start through the client, query until its duty-decision prompt shows
- * (the first workflow task has run), answer it
- * through the `decide` update, await its result.
+ * Each case is a whole section 17 assessment, driven as a case system and a manager
+ * would: start the referral, answer the duty decision (single assessment), allocate,
+ * send six field events (the last submits), sign off. Latencies are per step; throughput
+ * is of whole cases.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { AesGcmPayloadCodec } from '../common/codec';
-import { connectClient, connectWorkerConnection } from '../common/temporal';
-import { referralWorkflowId } from '../domain/ids';
-import type { Prompt } from '../domain/prompts';
-import { decideUpdate, openPromptsQuery } from '../workflows/messages';
-import { referralWorkflow } from '../workflows/referral';
-import { createWorker } from '../worker/worker';
-import { startDevServer } from './temporal';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { AesGcmPayloadCodec } from '../common/codec';
+import { connectClient, connectWorkerConnection } from '../common/temporal';
+import type { DomainEvent } from '../domain/events';
+import { assessmentWorkflowId, referralWorkflowId } from '../domain/ids';
+import { checklistItems, type Prompt } from '../domain/prompts';
+import { decideUpdate, openPromptsQuery, recordEventUpdate } from '../workflows/messages';
+import { referralWorkflow } from '../workflows/referral';
+import { createWorker } from '../worker/worker';
+import { startDevServer } from './temporal';
 
-const referrals = Number(process.env.BENCH_REFERRALS ?? 200);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 20);
+const cases = Number(process.env.BENCH_CASES ?? 100);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
 
 function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 function summary(name: string, samples: number[]): string {
   const sorted = [...samples].sort((a, b) => a - b);
-  return `${name.padEnd(22)} p50 ${percentile(sorted, 50).toFixed(1).padStart(7)} ms   p95 ${percentile(sorted, 95).toFixed(1).padStart(7)} ms   max ${sorted.at(-1)?.toFixed(1).padStart(7)} ms`;
+  const ms = (value: number) => `${value.toFixed(1).padStart(7)} ms`;
+  return `${name.padEnd(26)} p50 ${ms(percentile(sorted, 50))}   p95 ${ms(percentile(sorted, 95))}   max ${ms(sorted.at(-1) ?? NaN)}   (n=${sorted.length})`;
+}
+
+async function promptOf(handle: WorkflowHandle, kind: string): Promise<Prompt> {
+  for (;;) {
+    const prompt = (await handle.query(openPromptsQuery)).find((candidate) => candidate.kind === kind);
+    if (prompt) return prompt;
+    await new Promise((wait) => setTimeout(wait, 5));
+  }
 }
 
 async function main(): Promise<void> {
@@ -41,64 +53,98 @@ async function main(): Promise<void> {
   const server = await startDevServer({});
   const connection = await connectWorkerConnection(server.address);
   const taskQueue = `bench-${randomUUID()}`;
-  // Payloads are encrypted as in production; the server is in memory, so a key for this run only.
   const codec = new AesGcmPayloadCodec([{ id: `bench-${randomUUID().slice(0, 8)}`, key: randomBytes(32) }]);
   const rssBefore = process.memoryUsage().rss;
-  const worker = await createWorker({
-    connection,
-    namespace: 'default',
-    taskQueue,
-    codec,
-    deps: { outbound: { outboxDir: mkdtempSync(join(tmpdir(), 'bench-outbox-')) } },
-  });
+  const worker = await createWorker({ connection, namespace: 'default', taskQueue, codec, deps: { outbound: { outboxDir: mkdtempSync(join(tmpdir(), 'bench-outbox-')) } } });
   const running = worker.run();
   const client = await connectClient(server.address, 'default', codec);
-  const timings = { start: [] as number[], query: [] as number[], decide: [] as number[], total: [] as number[] };
+  const steps = {
+    start: [] as number[],
+    'duty prompt visible': [] as number[],
+    'duty decision (update)': [] as number[],
+    'allocation prompt visible': [] as number[],
+    'allocation (update)': [] as number[],
+    'field event (update)': [] as number[],
+    'sign-off (update)': [] as number[],
+    'whole case': [] as number[],
+  };
   const run = randomUUID().slice(0, 8);
+  const decision = (promptId: string, decisionValue: string, extra: Record<string, unknown> = {}) => ({
+    promptId,
+    decision: decisionValue,
+    rationale: 'benchmark',
+    decidedBy: 'MGR-1',
+    decidedAt: new Date().toISOString(),
+    ...extra,
+  });
 
-  const one = async (index: number) => {
+  const oneCase = async (index: number) => {
     const referralId = `BENCH-${run}-${index}`;
     const begin = performance.now();
-    const handle = await client.workflow.start(referralWorkflow, {
+    let mark = begin;
+    const lap = (step: keyof typeof steps) => {
+      const now = performance.now();
+      steps[step].push(now - mark);
+      mark = now;
+    };
+    const referral = await client.workflow.start(referralWorkflow, {
       workflowId: referralWorkflowId(referralId),
       taskQueue,
-      args: [{ referralId, receivedAt: new Date().toISOString(), referrerType: 'education', childProtectionConcern: false, children: [{ childRef: `C-${index}` }] }],
+      args: [{ referralId, receivedAt: new Date().toISOString(), referrerType: 'education', childProtectionConcern: false, children: [{ childRef: `C-${index}1` }] }],
     });
-    const started = performance.now();
-    let prompt: Prompt | undefined;
-    while (!prompt) {
-      [prompt] = await handle.query(openPromptsQuery);
+    lap('start');
+    const duty = await promptOf(referral, 'duty-decision');
+    lap('duty prompt visible');
+    await referral.executeUpdate(decideUpdate, { args: [decision(duty.promptId, 'single-assessment')] });
+    lap('duty decision (update)');
+    const assessment = client.workflow.getHandle(assessmentWorkflowId(referralId, `C-${index}1`));
+    const allocation = await promptOf(assessment, 'allocation');
+    lap('allocation prompt visible');
+    await assessment.executeUpdate(decideUpdate, { args: [decision(allocation.promptId, 'allocate', { socialWorkerId: 'SW-1', track: 'S17', assessmentType: 'brief' })] });
+    lap('allocation (update)');
+    const fieldwork: Array<Record<string, unknown>> = [
+      { type: 'child-seen', seenAlone: true, viewsRecorded: true },
+      { type: 'home-visited', bedroomSeen: true },
+      { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true },
+      { type: 'agency-information-received', agency: 'health' },
+      { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] },
+      { type: 'assessment-submitted' },
+    ];
+    for (const [number, event] of fieldwork.entries()) {
+      const full = { eventId: `EV-${index}-${number}`, occurredAt: new Date().toISOString(), actor: 'SW-1', ...event } as DomainEvent;
+      await assessment.executeUpdate(recordEventUpdate, { args: [full] });
+      lap('field event (update)');
     }
-    const queried = performance.now();
-    await handle.executeUpdate(decideUpdate, {
-      args: [{ promptId: prompt.promptId, decision: 'no-further-action', rationale: 'benchmark', decidedBy: 'MGR-1', decidedAt: new Date().toISOString() }],
+    const signOff = await promptOf(assessment, 'sign-off');
+    await assessment.executeUpdate(decideUpdate, {
+      args: [
+        decision(signOff.promptId, 'sign-off', {
+          outcome: 'child-in-need-plan',
+          determinations: { childInNeed: true, significantHarmSuspected: false, accommodationNeeded: false },
+          checklist: Object.fromEntries(checklistItems.map((item) => [item, { met: true }])),
+        }),
+      ],
     });
-    const decided = performance.now();
-    await handle.result();
-    const done = performance.now();
-    timings.start.push(started - begin);
-    timings.query.push(queried - started);
-    timings.decide.push(decided - queried);
-    timings.total.push(done - begin);
+    lap('sign-off (update)');
+    steps['whole case'].push(performance.now() - begin);
   };
 
   const wall = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < referrals) await one(next++);
+      while (next < cases) await oneCase(next++);
     }),
   );
   const seconds = (performance.now() - wall) / 1000;
   const memory = process.memoryUsage();
 
-  console.log(`\nBenchmark: ${referrals} referrals, ${concurrency} in flight, dev server in memory, worker in process`);
-  console.log(summary('start', timings.start));
-  console.log(summary('prompt visible', timings.query));
-  console.log(summary('decide (update)', timings.decide));
-  console.log(summary('start to result', timings.total));
-  console.log(`throughput             ${(referrals / seconds).toFixed(1)} referrals/s (${seconds.toFixed(1)} s wall)`);
-  console.log(`memory                 rss ${(memory.rss / 2 ** 20).toFixed(0)} MiB (was ${(rssBefore / 2 ** 20).toFixed(0)} MiB before the worker), heap used ${(memory.heapUsed / 2 ** 20).toFixed(0)} MiB`);
+  console.log(`\nBenchmark: ${cases} whole assessments, ${concurrency} in flight, dev server in memory, worker in this process, payloads encrypted`);
+  for (const [name, samples] of Object.entries(steps)) console.log(summary(name, samples));
+  console.log(`throughput                 ${(cases / seconds).toFixed(2)} cases/s, ${((cases * 10) / seconds).toFixed(1)} messages/s (${seconds.toFixed(1)} s wall)`);
+  console.log(
+    `memory                     rss ${(memory.rss / 2 ** 20).toFixed(0)} MiB (${(rssBefore / 2 ** 20).toFixed(0)} MiB before the worker), heap used ${(memory.heapUsed / 2 ** 20).toFixed(0)} MiB, ${cases * 2} workflows open`,
+  );
 
   worker.shutdown();
   await running;

@@ -77,9 +77,13 @@ describe('prompts and decisions', () => {
     expect(again.status).toBe(409);
 
     // The history: a readable timeline with who and what, and the raw decoded events.
-    const history = await api.call('GET', `/v1/assessments/${workflowId}/history`, { token: operations });
-    expect(history.status).toBe(200);
-    const { timeline } = (await history.json()) as { timeline: Array<{ what: string; who?: string; ref?: string }> };
+    // (after the closing notifications, the workflow completes)
+    const timeline = await eventually(async () => {
+      const history = await api.call('GET', `/v1/assessments/${workflowId}/history`, { token: operations });
+      expect(history.status).toBe(200);
+      const body = (await history.json()) as { timeline: Array<{ what: string; who?: string; ref?: string }> };
+      return body.timeline.some((entry) => entry.what === 'workflow execution completed') ? body.timeline : undefined;
+    });
     expect(timeline[0]?.what).toBe('workflow referralWorkflow started');
     expect(timeline).toEqual(
       expect.arrayContaining([
@@ -151,15 +155,15 @@ describe('prompts and decisions', () => {
     expect(state.record.filter((entry) => entry.source === 'decision' && entry.status === 'applied')).toHaveLength(1);
   });
 
-  // The referral's duty-decision prompt carries no due time yet, so prompts fall back to the
-  // order they were raised in (the due-time order itself is unit-tested in test/unit/api-pure.test.ts).
-  it('lists open prompts in order, oldest first', async () => {
+  // The duty decision is due a working day after the referral was received: the referral
+  // received earlier is due first, whichever was started first.
+  it('lists open prompts in order, oldest due first', async () => {
     const sortTeam = `T${Date.now().toString(36).toUpperCase()}S`;
-    const sooner = await startReferral(sortTeam);
-    const later = await startReferral(sortTeam);
+    const later = await startReferral(sortTeam, { receivedAt: '2026-11-19T09:00:00Z' });
+    const sooner = await startReferral(sortTeam, { receivedAt: '2026-11-18T09:00:00Z' });
     const manager = await api.token('manager', 'MGR-5', sortTeam);
     const prompts = await eventually(async () => {
-      const found = await promptsOf(manager, '');
+      const found = await promptsOf(manager, '?kind=duty-decision');
       return found.length === 2 ? found : undefined;
     });
     expect(prompts.map((prompt) => prompt.workflowId)).toEqual([`referral-${sooner}`, `referral-${later}`]);

@@ -57,7 +57,7 @@ describe('a whole assessment through the API', () => {
 
     // The duty manager finds the prompt in the open-prompts list and decides.
     const duty = await eventually(async () => {
-      const { prompts } = await json<{ prompts: Prompt[] }>(await api.call('GET', '/v1/prompts?kind=duty-decision', { token: manager }), 200);
+      const { prompts } = await json<{ prompts: Prompt[] }>(await api.call('GET', '/v1/prompts?kind=duty-decision&team=TEAM-E2E', { token: manager }), 200);
       return prompts.find((prompt) => prompt.workflowId === `referral-${referralId}`);
     });
     await json(await api.call('POST', `/v1/prompts/${duty.promptId}/decision`, { token: manager, body: { decision: 'single-assessment', rationale: 'needs a single assessment' } }), 200);

@@ -168,4 +168,28 @@ describe('strategy discussion and section 47 enquiry', () => {
     expect(result.section47).toMatchObject({ outcome: 'initial-child-protection-conference', conferenceDueAt: awaiting.conferenceDueAt });
     expect(result.section47?.conferenceHeldAt).toBeDefined();
   });
+
+  it('R-27 the conference deadline counts working days only, skipping Christmas, Boxing Day (substitute) and New Year', async () => {
+    // An initial strategy discussion on Monday 14 December 2026: 15 working days on is Thursday 7 January 2027.
+    const discussion = await startDiscussion({ sequence: 3, initialStrategyDiscussionAt: '2026-12-14T10:00:00.000Z' });
+    const current = await harness.eventually(async () => discussionState(discussion));
+    await decide(discussion, promptOf(current, 'strategy-discussion-outcome').promptId, 'section-47-enquiry', { attendees: ['police', 'health'] });
+    const enquiry = env.client.workflow.getHandle(section47EnquiryWorkflowId(current.referralId, 'C-1', 3));
+    await harness.eventually(async () => enquiryState(enquiry));
+    await enquiry.signal(eventSignal, { type: 'child-seen', eventId: 'EV-XMAS-SEEN-1', occurredAt: iso(await harness.now()), actor: 'SW-1', seenAlone: true, viewsRecorded: true });
+    const seen = await harness.eventually(async () => {
+      const state = await enquiryState(enquiry);
+      if (!state.childSeenAt) throw new Error('not seen yet');
+      return state;
+    });
+    await decide(enquiry, promptOf(seen, 'section-47-outcome').promptId, 'initial-child-protection-conference');
+    const awaiting = await harness.eventually(async () => {
+      const state = await enquiryState(enquiry);
+      if (!state.conferenceDueAt) throw new Error('no conference date yet');
+      return state;
+    });
+    expect(awaiting.conferenceDueAt).toBe('2027-01-07T10:00:00.000Z');
+    await enquiry.signal(eventSignal, { type: 'child-protection-conference-held', eventId: 'EV-XMAS-HELD-1', occurredAt: iso(await harness.now()), actor: 'SW-1' });
+    expect((await discussion.result()).section47).toMatchObject({ outcome: 'initial-child-protection-conference', conferenceDueAt: '2027-01-07T10:00:00.000Z' });
+  });
 });
