@@ -20,6 +20,18 @@ export interface CalendarRequest {
  * changes (from the runtime's time zone database, through luxon) for a range of years.
  */
 export function buildWorkingCalendar(request: CalendarRequest): WorkingCalendar {
+  // Pure in its inputs (for a given data release), and asked for by every referral: computed once per process.
+  const key = JSON.stringify([request.region, request.timeZone, request.fromYear, request.toYear]);
+  const cached = calendars.get(key);
+  if (cached) return cached;
+  const calendar = computeWorkingCalendar(request);
+  calendars.set(key, calendar);
+  return calendar;
+}
+
+const calendars = new Map<string, WorkingCalendar>();
+
+function computeWorkingCalendar(request: CalendarRequest): WorkingCalendar {
   const [country, state] = regionCodes[request.region];
   const holidays = new Holidays(country, state);
   const dates: string[] = [];
@@ -29,15 +41,22 @@ export function buildWorkingCalendar(request: CalendarRequest): WorkingCalendar 
     }
   }
   const offsets: WorkingCalendar['offsets'] = [];
-  let cursor = DateTime.fromObject({ year: request.fromYear - 1, month: 12, day: 31 }, { zone: request.timeZone });
-  if (!cursor.isValid) throw new Error(`unknown time zone ${request.timeZone}`);
+  const start = DateTime.fromObject({ year: request.fromYear - 1, month: 12, day: 31 }, { zone: request.timeZone });
+  if (!start.isValid) throw new Error(`unknown time zone ${request.timeZone}`);
   const end = DateTime.fromObject({ year: request.toYear + 1, month: 1, day: 2 }, { zone: request.timeZone });
-  offsets.push({ fromMs: 0, offsetMinutes: cursor.offset });
-  // Hour steps find every change; a change lands on the hour in UK time zones.
-  while (cursor < end) {
-    const next = cursor.plus({ hours: 1 });
-    if (next.offset !== cursor.offset) offsets.push({ fromMs: next.toMillis(), offsetMinutes: next.offset });
-    cursor = next;
+  offsets.push({ fromMs: 0, offsetMinutes: start.offset });
+  // Day steps find each change (a day holds at most one); hour steps inside that day find
+  // its instant (UK changes fall on the hour). Hour steps over years would take seconds.
+  let day = start;
+  while (day < end) {
+    const nextDay = day.plus({ days: 1 });
+    if (nextDay.offset !== day.offset) {
+      let hour = day;
+      while (hour.plus({ hours: 1 }).offset === day.offset) hour = hour.plus({ hours: 1 });
+      const changed = hour.plus({ hours: 1 });
+      offsets.push({ fromMs: changed.toMillis(), offsetMinutes: changed.offset });
+    }
+    day = nextDay;
   }
   return {
     region: request.region,

@@ -15,7 +15,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AesGcmPayloadCodec } from '../common/codec';
 import { connectClient, connectWorkerConnection } from '../common/temporal';
@@ -40,11 +40,16 @@ function summary(name: string, samples: number[]): string {
   return `${name.padEnd(26)} p50 ${ms(percentile(sorted, 50))}   p95 ${ms(percentile(sorted, 95))}   max ${ms(sorted.at(-1) ?? NaN)}   (n=${sorted.length})`;
 }
 
+/** Polls (every 50 ms, as a front end would) until the prompt is open; the workflow may not have started yet. */
 async function promptOf(handle: WorkflowHandle, kind: string): Promise<Prompt> {
   for (;;) {
-    const prompt = (await handle.query(openPromptsQuery)).find((candidate) => candidate.kind === kind);
-    if (prompt) return prompt;
-    await new Promise((wait) => setTimeout(wait, 5));
+    try {
+      const prompt = (await handle.query(openPromptsQuery)).find((candidate) => candidate.kind === kind);
+      if (prompt) return prompt;
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+    await new Promise((wait) => setTimeout(wait, 50));
   }
 }
 
