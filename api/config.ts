@@ -19,6 +19,7 @@ const apiConfigSchema = z.object({
   API_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   API_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().optional(),
 });
 
 export interface ApiConfig {
@@ -45,7 +46,8 @@ export function ensureLocalSecret(file: string): string {
 }
 
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const parsed = apiConfigSchema.safeParse(env);
+  // An empty variable (compose's `${VAR:-}`) means unset.
+  const parsed = apiConfigSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!parsed.success) {
     throw new Error(`invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   }
@@ -57,6 +59,9 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     auth = { mode: 'jwks', jwksUrl: c.API_JWKS_URL, issuer: c.API_JWT_ISSUER, audience: c.API_JWT_AUDIENCE };
   } else if (c.API_JWT_SECRET) {
     auth = { mode: 'secret', secret: c.API_JWT_SECRET, ...(c.API_JWT_ISSUER ? { issuer: c.API_JWT_ISSUER } : {}), ...(c.API_JWT_AUDIENCE ? { audience: c.API_JWT_AUDIENCE } : {}) };
+  } else if (c.NODE_ENV === 'production') {
+    // As with the payload keys: production never falls back to a secret made up on the spot.
+    throw new Error('invalid configuration: NODE_ENV=production needs API_JWKS_URL (with API_JWT_ISSUER and API_JWT_AUDIENCE) or API_JWT_SECRET');
   } else {
     secretFile = localSecretFile(c.DATA_DIR);
     auth = { mode: 'secret', secret: ensureLocalSecret(secretFile) };

@@ -4,7 +4,7 @@
  * referral date, the allocation decision), never from when this workflow started, so a
  * back-dated referral whose deadline has passed escalates at once.
  */
-import { getExternalWorkflowHandle, ParentClosePolicy, startChild } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, isCancellation, ParentClosePolicy, startChild } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   checklistEvidence,
@@ -34,9 +34,9 @@ import type { AnyDecision, ChecklistItem, DecisionFor, Outcome, Prompt } from '.
 import type { RecordEntry } from '../domain/record';
 import { addWorkingDays, workingDaysBetween } from '../domain/working-days';
 import type { Notification } from '../activities';
-import { notify, recordToCaseSystem } from './activity-stubs';
 import { CaseEngine, type EventVerdict } from './engine';
 import { eventSignal } from './messages';
+import { createOutbound } from './outbound';
 import {
   CompletedAtKey,
   CompletedWithinTimescaleKey,
@@ -199,34 +199,9 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
 
   // ---- outside work: notifications and case records (opaque references only) ----
 
-  const sendNotification = (
-    recipient: Notification['recipient'],
-    reason: string,
-    rule: string,
-    extra: { promptId?: string; target?: string } = {},
-    urgent = false,
-  ) => {
-    const notification: Notification = { recipient, reason, rule, workflowId: engine.workflowId, referralId: input.referralId, childRef: child.childRef, ...extra };
-    engine.later(async () => {
-      try {
-        await notify(notification);
-        engine.log({ source: 'engine', type: 'notified', ref: extra.promptId, status: 'applied', rule, reason: `${recipient}: ${reason}` });
-      } catch {
-        // Retries are exhausted (a day): the failure is on the record for the manager to follow up.
-        engine.log({ source: 'engine', type: 'notification-failed', ref: extra.promptId, status: 'rejected', rule, reason: `${recipient}: ${reason}` });
-      }
-    }, { urgent });
-  };
-
-  const sendCaseRecord = (kind: string, data: Record<string, unknown>) => {
-    engine.later(async () => {
-      try {
-        await recordToCaseSystem({ kind, workflowId: engine.workflowId, referralId: input.referralId, childRef: child.childRef, data });
-      } catch {
-        engine.log({ source: 'engine', type: 'case-record-failed', status: 'rejected', reason: kind });
-      }
-    });
-  };
+  const outbound = createOutbound(engine, { referralId: input.referralId, childRef: child.childRef });
+  const sendNotification = outbound.notify;
+  const sendCaseRecord = outbound.caseRecord;
 
   // ---- R-13: strategy discussions (child workflows) ----
 
@@ -281,6 +256,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
           (error: unknown) => engine.later(async () => failStrategyDiscussion(entry, error)),
         );
       } catch (error) {
+        if (isCancellation(error)) throw error; // a cancelled case stops here, it does not carry on
         failStrategyDiscussion(entry, error);
       }
     });
@@ -310,7 +286,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       try {
         await getExternalWorkflowHandle(running.section47WorkflowId).signal(eventSignal, event);
         engine.log({ source: 'engine', type: 'event-forwarded', ref: event.eventId, status: 'applied', rule: 'R-13', reason: running.section47WorkflowId });
-      } catch {
+      } catch (error) {
+        if (isCancellation(error)) throw error; // a cancelled case stops here, it does not carry on
         // No enquiry (yet, or the discussion decided against one): nothing to forward to.
         engine.log({ source: 'engine', type: 'event-not-forwarded', ref: event.eventId, status: 'applied', rule: 'R-13', reason: 'no section 47 enquiry running' });
       }

@@ -3,6 +3,7 @@
  * they run in the main loop, in order, with the outcome on the record. Opaque references
  * only (workflow id, referral id, child ref, prompt id, rule): never free text.
  */
+import { isCancellation } from '@temporalio/workflow';
 import type { Notification } from '../activities';
 import { notify, recordToCaseSystem } from './activity-stubs';
 import type { CaseEngine } from './engine';
@@ -21,7 +22,8 @@ export function createOutbound(engine: CaseEngine, refs: { referralId: string; c
           try {
             await notify(notification);
             engine.log({ source: 'engine', type: 'notified', ref: extra.promptId, status: 'applied', rule, reason: `${recipient}: ${reason}` });
-          } catch {
+          } catch (error) {
+            if (isCancellation(error)) throw error; // a cancelled case stops here, it does not carry on
             // Retries are exhausted (a day): the failure is on the record for the manager to follow up.
             engine.log({ source: 'engine', type: 'notification-failed', ref: extra.promptId, status: 'rejected', rule, reason: `${recipient}: ${reason}` });
           }
@@ -33,7 +35,8 @@ export function createOutbound(engine: CaseEngine, refs: { referralId: string; c
       engine.later(async () => {
         try {
           await recordToCaseSystem({ kind, workflowId: engine.workflowId, ...refs, data });
-        } catch {
+        } catch (error) {
+          if (isCancellation(error)) throw error; // a cancelled case stops here, it does not carry on
           engine.log({ source: 'engine', type: 'case-record-failed', status: 'rejected', reason: kind });
         }
       });

@@ -5,7 +5,7 @@
  * The working calendar (bank holidays, UTC offsets) is loaded once here, by activity, so
  * the history records it, and handed to every child workflow.
  */
-import { getExternalWorkflowHandle, ParentClosePolicy, patched, startChild } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, isCancellation, ParentClosePolicy, patched, startChild } from '@temporalio/workflow';
 import { isHomeless16Or17, localDateOf } from '../domain/assessment-rules';
 import type { DomainEvent } from '../domain/events';
 import { assessmentWorkflowId, referralWorkflowId } from '../domain/ids';
@@ -152,6 +152,7 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
               }),
           );
         } catch (error) {
+          if (isCancellation(error)) throw error; // a cancelled case stops here, it does not carry on
           entry.status = 'failed';
           entry.failure = error instanceof Error ? error.message : String(error);
           engine.log({ source: 'engine', type: 'assessment-failed', ref: entry.workflowId, status: 'rejected', rule: 'R-3' });
@@ -167,7 +168,8 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
       engine.later(async () => {
         try {
           await getExternalWorkflowHandle(entry.workflowId).signal(eventSignal, event);
-        } catch {
+        } catch (error) {
+          if (isCancellation(error)) throw error; // a cancelled case stops here, it does not carry on
           engine.log({ source: 'engine', type: 'event-not-forwarded', ref: event.eventId, status: 'rejected', reason: entry.workflowId });
         }
       });

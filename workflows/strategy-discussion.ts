@@ -5,7 +5,7 @@
  * emergency protective action — which is followed by an enquiry too, since emergency
  * protection is always followed by section 47 enquiries.
  */
-import { ParentClosePolicy, startChild } from '@temporalio/workflow';
+import { isCancellation, ParentClosePolicy, startChild } from '@temporalio/workflow';
 import type { DomainEvent } from '../domain/events';
 import { section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../domain/ids';
 import type { Section47EnquiryInput, Section47Result, StrategyDiscussionInput, StrategyDiscussionResult } from '../domain/process';
@@ -112,6 +112,7 @@ export async function strategyDiscussionWorkflow(input: StrategyDiscussionInput)
         section47 = result;
         engine.log({ source: 'engine', type: 'section-47-concluded', ref: workflowId, status: 'applied', rule: 'R-27', reason: result.outcome });
       } catch (error) {
+        if (isCancellation(error)) throw error; // a cancelled case stops here, it does not carry on
         engine.log({ source: 'engine', type: 'section-47-failed', ref: workflowId, status: 'rejected', rule: 'R-27', reason: error instanceof Error ? error.message : String(error) });
         outbound.notify('manager', 'section-47-enquiry-failed', 'R-27');
       }

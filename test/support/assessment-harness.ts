@@ -97,9 +97,10 @@ export class AssessmentHarness {
     });
     // Cancelled, not terminated: the workflow closes in a task of its own, so none is left in flight.
     await handle.cancel();
+    // On two loaded cores the cancellation's workflow task can take a while to be picked up.
     await this.eventually(async () => {
       if ((await handle.describe()).status.name === 'RUNNING') throw new Error('still running');
-    });
+    }, 30_000);
   }
 
   notifications(workflowId: string): Array<Record<string, unknown>> {
