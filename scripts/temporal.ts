@@ -19,6 +19,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { GRPC_UNIMPLEMENTED, registerSearchAttributes } from '../common/temporal';
+import { allSearchAttributeKeys } from '../workflows/search-attributes';
 
 export { registerSearchAttributes };
 
@@ -164,7 +165,13 @@ export interface DevServerOptions {
 }
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<RunningServer> {
-  const cli = await ensureTemporalCli();
+  let cli: string;
+  try {
+    cli = await ensureTemporalCli();
+  } catch (error) {
+    if (!(error instanceof MissingToolError) || process.env.TEMPORAL_SDK_DOWNLOAD === '0') throw error;
+    return startDevServerFromSdkDownload(options, error);
+  }
   const port = options.port ?? (await freePort());
   const uiPort = port + 1000;
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
@@ -186,6 +193,35 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     uiUrl: options.ui ? `http://127.0.0.1:${uiPort}` : undefined,
     stop: () => stopProcess(child),
   };
+}
+
+/**
+ * The last resort, for a machine with internet but no Go: the SDK downloads a released
+ * Temporal CLI itself (from outside the package registries, so it fails on this project's
+ * own machines, where the Go build above is the way). TEMPORAL_SDK_DOWNLOAD=0 forbids it.
+ */
+async function startDevServerFromSdkDownload(options: DevServerOptions, missing: MissingToolError): Promise<RunningServer> {
+  log(`dev server: ${missing.message}`);
+  log('dev server: last resort: the Temporal SDK downloads a released CLI');
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const port = options.port ?? (await freePort());
+  try {
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        ip: '127.0.0.1',
+        port,
+        ui: options.ui ?? false,
+        ...(options.ui ? { uiPort: port + 1000 } : {}),
+        ...(options.dbFile ? { dbFilename: options.dbFile } : {}),
+        namespace: options.namespace ?? 'default',
+        searchAttributes: [...allSearchAttributeKeys],
+      },
+    });
+    log(`dev server: SERVING at ${env.address} (SDK download)`);
+    return { address: env.address, uiUrl: options.ui ? `http://127.0.0.1:${port + 1000}` : undefined, stop: () => env.teardown() };
+  } catch (error) {
+    throw new MissingToolError(`${missing.message}\nThe SDK's own download failed too (no internet?): ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------
