@@ -5,7 +5,7 @@
  */
 import { isCancellation } from '@temporalio/workflow';
 import type { Notification } from '../activities';
-import { notify, recordToCaseSystem } from './activity-stubs';
+import { notify, recordToCaseSystem } from './activity-proxies';
 import type { CaseEngine } from './engine';
 
 export interface Outbound {

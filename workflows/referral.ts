@@ -15,7 +15,7 @@ import type { AnyDecision, Prompt } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
 import type { ReferralRequest } from '../domain/referral';
 import { addHours, addWorkingDays, type WorkingCalendar } from '../domain/working-days';
-import { loadWorkingCalendar } from './activity-stubs';
+import { loadWorkingCalendar } from './activity-proxies';
 import { assessmentWorkflow } from './assessment';
 import { CaseEngine, type EventVerdict } from './engine';
 import { eventSignal } from './messages';

@@ -1,13 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { dataConverter } from '../../common/temporal';
-import { AssessmentHarness } from '../support/assessment-harness';
+import { AssessmentHarness, useTimeSkippingHarness } from '../support/assessment-harness';
 import { testCodec } from '../support/payload-keys';
-import { timeSkippingEnvironment } from '../support/temporal';
 import { assessmentSignedOff, referralClosedAtDutyDecision, section47WithConference, type ScenarioRun } from './scenarios';
 
 /**
@@ -17,16 +15,8 @@ import { assessmentSignedOff, referralClosedAtDutyDecision, section47WithConfere
  */
 const fixturesDir = resolve(__dirname, '..', 'fixtures', 'histories');
 
-let env: TestWorkflowEnvironment;
 let harness: AssessmentHarness;
-beforeAll(async () => {
-  env = await timeSkippingEnvironment();
-  harness = await AssessmentHarness.start(env);
-});
-afterAll(async () => {
-  await harness?.stop();
-  await env?.teardown();
-});
+useTimeSkippingHarness((ready) => ({ harness } = ready));
 
 async function replayAndKeep(run: ScenarioRun): Promise<void> {
   for (const { workflowId, history } of run.histories) {

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -11,7 +12,8 @@ import type { DomainEvent } from '../../domain/events';
 import type { WorkingCalendar } from '../../domain/working-days';
 import { assessmentWorkflow, assessmentWorkflowId, type AssessmentState } from '../../workflows/assessment';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
-import { timeSkippingWorker } from './temporal';
+import { startTestServer, type RunningServer } from '../../scripts/temporal';
+import { lockTimeSkipping, timeSkippingEnvironment, timeSkippingWorker } from './temporal';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
@@ -177,4 +179,30 @@ export async function doFieldwork(harness: AssessmentHarness, handle: Handle) {
   await send(handle, { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true }, now);
   await send(handle, { type: 'agency-information-received', agency: 'health' }, now);
   await send(handle, { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] }, now);
+}
+
+/**
+ * A test file's own time-skipping server, environment and worker, started before its tests
+ * and stopped after them. Its own server, because the server's clock only moves forward:
+ * days skipped by one file would otherwise age the children of the next (R-11, R-24, R-28
+ * depend on ages). `assign` hands them to the file's variables; `make` builds the worker.
+ */
+export function useTimeSkippingHarness(
+  assign: (ready: { env: TestWorkflowEnvironment; harness: AssessmentHarness }) => void,
+  make?: (env: TestWorkflowEnvironment) => ReturnType<typeof timeSkippingWorker>,
+): void {
+  let server: RunningServer | undefined;
+  let ready: { env: TestWorkflowEnvironment; harness: AssessmentHarness } | undefined;
+  beforeAll(async () => {
+    server = await startTestServer();
+    await lockTimeSkipping(server.address);
+    const env = await timeSkippingEnvironment(server.address);
+    ready = { env, harness: await AssessmentHarness.start(env, make) };
+    assign(ready);
+  });
+  afterAll(async () => {
+    await ready?.harness.stop();
+    await ready?.env.teardown();
+    await server?.stop();
+  });
 }

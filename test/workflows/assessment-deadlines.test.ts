@@ -1,20 +1,12 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { workingDaysBefore } from '../../domain/assessment-rules';
 import { addHours, addWorkingDays } from '../../domain/working-days';
-import { allocate, AssessmentHarness, DAY_MS, decide, HOUR_MS, iso, openPrompt, send, state, testCalendar } from '../support/assessment-harness';
-import { timeSkippingEnvironment } from '../support/temporal';
+import { allocate, AssessmentHarness, DAY_MS, decide, HOUR_MS, iso, openPrompt, send, state, testCalendar, useTimeSkippingHarness } from '../support/assessment-harness';
 
 let env: TestWorkflowEnvironment;
 let harness: AssessmentHarness;
-beforeAll(async () => {
-  env = await timeSkippingEnvironment();
-  harness = await AssessmentHarness.start(env);
-});
-afterAll(async () => {
-  await harness?.stop();
-  await env?.teardown();
-});
+useTimeSkippingHarness((ready) => ({ env, harness } = ready));
 
 /** A referral received `workingDays` working days before the server's now (a back-dated case). */
 async function receivedWorkingDaysAgo(workingDays: number): Promise<number> {

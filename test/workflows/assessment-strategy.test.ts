@@ -1,27 +1,26 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { mkdtempSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testCodec } from '../support/payload-keys';
 import { createActivities } from '../../activities';
 import { dataConverter } from '../../common/temporal';
 import { section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
 import { STRATEGY_DISCUSSION_WORKFLOW_TYPE } from '../../workflows/assessment';
-import { allMet, allocate, AssessmentHarness, decide, doFieldwork, iso, openPrompt, send, state } from '../support/assessment-harness';
+import { allMet, allocate, AssessmentHarness, decide, doFieldwork, iso, openPrompt, send, state, useTimeSkippingHarness } from '../support/assessment-harness';
 import { receivedEventsQuery, section47EnquiryDouble } from '../support/doubles/section47-enquiry';
 import { concludeDoubleSignal, doubleInputQuery } from '../support/doubles/strategy-discussion';
-import { timeSkippingEnvironment } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let harness: AssessmentHarness;
-beforeAll(async () => {
-  env = await timeSkippingEnvironment();
-  // The product's workflows plus a test double registered as 'strategyDiscussionWorkflow'
-  // (the real one is another engineer's work), bundled for this file only.
-  harness = await AssessmentHarness.start(env, async (environment) => {
+// The product's workflows plus test doubles registered as 'strategyDiscussionWorkflow' and
+// the section 47 enquiry, so that the assessment's side of R-13 is tested on its own.
+useTimeSkippingHarness(
+  (ready) => ({ env, harness } = ready),
+  async (environment) => {
     const taskQueue = `test-${randomUUID()}`;
     const outboxDir = mkdtempSync(join(tmpdir(), 'outbox-'));
     const worker = await Worker.create({
@@ -33,12 +32,8 @@ beforeAll(async () => {
       dataConverter: dataConverter(testCodec()),
     });
     return { worker, taskQueue, outboxDir };
-  });
-});
-afterAll(async () => {
-  await harness?.stop();
-  await env?.teardown();
-});
+  },
+);
 
 describe('assessment workflow: strategy discussions (R-13)', () => {
   it('R-13 significant harm starts a strategy discussion child by name, one at a time, and records its result', async () => {

@@ -1,7 +1,6 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { testCodec } from '../support/payload-keys';
 import { dataConverter } from '../../common/temporal';
 import { addWorkingDays, workingDaysBetween } from '../../domain/working-days';
@@ -18,20 +17,10 @@ import {
   openPrompt,
   send,
   state,
-  testCalendar,
-} from '../support/assessment-harness';
-import { timeSkippingEnvironment } from '../support/temporal';
+  testCalendar, useTimeSkippingHarness } from '../support/assessment-harness';
 
-let env: TestWorkflowEnvironment;
 let harness: AssessmentHarness;
-beforeAll(async () => {
-  env = await timeSkippingEnvironment();
-  harness = await AssessmentHarness.start(env);
-});
-afterAll(async () => {
-  await harness?.stop();
-  await env?.teardown();
-});
+useTimeSkippingHarness((ready) => ({ harness } = ready));
 
 const failure = (error: unknown) => (error as WorkflowUpdateFailedError).cause as { type?: string; message?: string };
 const signOffAnswer = (extra: Record<string, unknown> = {}) => ({

@@ -1,24 +1,16 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assessmentWorkflowId, referralWorkflowId } from '../../domain/ids';
 import type { ReferralRequest } from '../../domain/referral';
 import type { AssessmentState } from '../../workflows/assessment';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import { referralWorkflow, type ReferralState } from '../../workflows/referral';
-import { AssessmentHarness, DAY_MS, HOUR_MS, iso } from '../support/assessment-harness';
-import { timeSkippingEnvironment } from '../support/temporal';
+import { AssessmentHarness, DAY_MS, HOUR_MS, iso, useTimeSkippingHarness } from '../support/assessment-harness';
 
 let env: TestWorkflowEnvironment;
 let harness: AssessmentHarness;
-beforeAll(async () => {
-  env = await timeSkippingEnvironment();
-  harness = await AssessmentHarness.start(env);
-});
-afterAll(async () => {
-  await harness?.stop();
-  await env?.teardown();
-});
+useTimeSkippingHarness((ready) => ({ env, harness } = ready));
 
 type ReferralHandle = WorkflowHandle<typeof referralWorkflow>;
 let counter = 0;

@@ -1,6 +1,6 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addWorkingDays } from '../../domain/working-days';
 import { section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
 import { defaultPolicy } from '../../domain/policy';
@@ -8,19 +8,11 @@ import type { StrategyDiscussionInput } from '../../domain/process';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import type { Section47State } from '../../workflows/section47-enquiry';
 import { strategyDiscussionWorkflow, type StrategyDiscussionState } from '../../workflows/strategy-discussion';
-import { AssessmentHarness, DAY_MS, HOUR_MS, iso, testCalendar } from '../support/assessment-harness';
-import { timeSkippingEnvironment } from '../support/temporal';
+import { AssessmentHarness, DAY_MS, HOUR_MS, iso, testCalendar, useTimeSkippingHarness } from '../support/assessment-harness';
 
 let env: TestWorkflowEnvironment;
 let harness: AssessmentHarness;
-beforeAll(async () => {
-  env = await timeSkippingEnvironment();
-  harness = await AssessmentHarness.start(env);
-});
-afterAll(async () => {
-  await harness?.stop();
-  await env?.teardown();
-});
+useTimeSkippingHarness((ready) => ({ env, harness } = ready));
 
 let counter = 0;
 async function startDiscussion(overrides: Partial<StrategyDiscussionInput> = {}): Promise<WorkflowHandle<typeof strategyDiscussionWorkflow>> {
