@@ -72,3 +72,19 @@ export function errorHandler(logger: Logger) {
 export function notFound(_req: Request, res: Response): void {
   res.status(404).json({ error: 'not-found', message: 'no such route' });
 }
+
+/** How far ahead of this server's clock a sender's clock may run. */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * Times a case system reports must not lie in the future (beyond clock skew): a deadline
+ * computed from a referral "received" tomorrow would be a day too late. Every such field
+ * is named, as for any other invalid input.
+ */
+export function refuseFutureTimes(fields: Record<string, string | undefined>, now: Date): void {
+  const limit = now.getTime() + CLOCK_SKEW_MS;
+  const issues = Object.entries(fields)
+    .filter(([, value]) => value !== undefined && Date.parse(value) > limit)
+    .map(([path]) => ({ path, message: `lies in the future (this server's time is ${now.toISOString()}; up to 5 minutes of clock skew is allowed)` }));
+  if (issues.length > 0) throw new HttpError(400, 'invalid-request', 'the request has times in the future', { issues });
+}

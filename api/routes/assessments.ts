@@ -79,7 +79,7 @@ export function assessmentRoutes(ctx: RouteContext): Router {
     '/v1/assessments/:assessmentId/events',
     ...guard(ctx, 'assessment.event', ['system', 'social_worker'], (req) => safeCaseWorkflowId(req.params.assessmentId)),
     ctx.writeLimit,
-    async (req, res) => deliverEvent(ctx.client, assessmentIdParam(req.params.assessmentId), req, res),
+    async (req, res) => deliverEvent(ctx.client, assessmentIdParam(req.params.assessmentId), req, res, ctx.now()),
   );
 
   router.get('/v1/assessments/:assessmentId', ...guard(ctx, 'assessment.read', allRoles, (req) => safeCaseWorkflowId(req.params.assessmentId)), async (req, res) => {

@@ -4,15 +4,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import { domainEventSchema } from '../../domain/events';
 import { recordEventUpdate } from '../../workflows/messages';
 import { auditTarget } from '../audit';
-import { HttpError, parseOr400 } from '../errors';
+import { HttpError, parseOr400, refuseFutureTimes } from '../errors';
 
 /**
  * Delivers one field event through the `recordEvent` Update: the workflow says whether the
  * eventId had reached it before, so a retried delivery answers `duplicate: true`.
  */
-export async function deliverEvent(client: Client, workflowId: string, req: Request, res: Response): Promise<void> {
+export async function deliverEvent(client: Client, workflowId: string, req: Request, res: Response, now: Date): Promise<void> {
   auditTarget(res, { workflowId });
   const event = parseOr400(domainEventSchema, req.body);
+  refuseFutureTimes({ occurredAt: event.occurredAt, recordedAt: event.recordedAt }, now);
   try {
     const result = await client.workflow.getHandle(workflowId).executeUpdate(recordEventUpdate, { args: [event] });
     res.status(202).json({ accepted: true, duplicate: result.duplicate });

@@ -9,7 +9,7 @@ import { LocalAuthorityKey, ManagerIdKey, ReferralIdKey, TeamKey } from '../../w
 import { auditTarget } from '../audit';
 import { canonicalJson, sha256Hex } from '../canonical';
 import { allRoles, guard, type RouteContext } from '../context';
-import { HttpError, parseOr400 } from '../errors';
+import { HttpError, parseOr400, refuseFutureTimes } from '../errors';
 import { referralIdParam, safeReferralWorkflowId } from '../ids';
 import { deliverEvent, translateWorkflowError } from './events';
 
@@ -30,6 +30,7 @@ export function referralRoutes(ctx: RouteContext): Router {
     ctx.writeLimit,
     async (req, res) => {
       const input = parseOr400(referralInputSchema, req.body);
+      refuseFutureTimes({ receivedAt: input.receivedAt }, ctx.now());
       const workflowId = referralWorkflowId(input.referralId);
       auditTarget(res, { workflowId });
       const hash = sha256Hex(canonicalJson(input));
@@ -65,7 +66,7 @@ export function referralRoutes(ctx: RouteContext): Router {
     '/v1/referrals/:referralId/events',
     ...guard(ctx, 'referral.event', ['system', 'social_worker'], (req) => safeReferralWorkflowId(req.params.referralId)),
     ctx.writeLimit,
-    async (req, res) => deliverEvent(ctx.client, referralWorkflowId(referralIdParam(req.params.referralId)), req, res),
+    async (req, res) => deliverEvent(ctx.client, referralWorkflowId(referralIdParam(req.params.referralId)), req, res, ctx.now()),
   );
 
   router.get('/v1/referrals/:referralId', ...guard(ctx, 'referral.read', allRoles, (req) => safeReferralWorkflowId(req.params.referralId)), async (req, res) => {
