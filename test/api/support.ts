@@ -85,10 +85,18 @@ export function newReferralId(): string {
   return `REF-${Date.now().toString(36).toUpperCase()}-${process.pid}-${sequence}`;
 }
 
+/**
+ * Received an hour before this test run started: recent enough that no deadline has passed
+ * (a fixed date would escalate once a working day had gone by), fixed for the whole run so
+ * that a retried body is the same body.
+ */
+const RECEIVED_AT = new Date(Date.now() - 3_600_000).toISOString();
+const CONSENT_AT = new Date(Date.now() - 1_800_000).toISOString();
+
 export function referralBody(referralId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     referralId,
-    receivedAt: '2026-11-20T09:00:00Z',
+    receivedAt: RECEIVED_AT,
     referrerType: 'education',
     childProtectionConcern: false,
     children: [{ childRef: 'C-1' }],
@@ -97,7 +105,7 @@ export function referralBody(referralId: string, extra: Record<string, unknown> 
 }
 
 export function consentEvent(eventId: string): Record<string, unknown> {
-  return { type: 'consent-recorded', eventId, occurredAt: '2026-11-20T10:00:00Z', actor: 'SW-1', given: true };
+  return { type: 'consent-recorded', eventId, occurredAt: CONSENT_AT, actor: 'SW-1', given: true };
 }
 
 /** Polls until `check` returns a value (visibility is eventually consistent). */
