@@ -18,6 +18,8 @@ import { lockTimeSkipping, timeSkippingEnvironment, timeSkippingWorker } from '.
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 export const iso = (ms: number) => new Date(ms).toISOString();
+/** A date of birth `years` years before today, so that a child's age in a test never drifts. */
+export const bornYearsAgo = (years: number) => new Date(Date.now() - years * 365.25 * DAY_MS).toISOString().slice(0, 10);
 
 let calendarCache: WorkingCalendar | undefined;
 /** The parent loads the calendar by activity; tests build the same data directly. */
@@ -67,7 +69,7 @@ export class AssessmentHarness {
       localAuthority: 'LA-1',
       policy: defaultPolicy,
       calendar: testCalendar(),
-      child: { childRef: 'C-1', dateOfBirth: '2016-05-01' },
+      child: { childRef: 'C-1', dateOfBirth: bornYearsAgo(10) },
       track: 'S17',
       strategyDiscussionNow: false,
       consent: 'given',

@@ -7,6 +7,7 @@ import { addWorkingDays, workingDaysBetween } from '../../domain/working-days';
 import { managerDecisionSignal } from '../../workflows/messages';
 import {
   allMet,
+  bornYearsAgo,
   allocate,
   AssessmentHarness,
   DAY_MS,
@@ -164,7 +165,7 @@ describe('assessment workflow: allocation, events and decisions', () => {
     );
     await harness.finish(handle);
 
-    const young = await harness.start(await harness.input('REF-2008', { child: { childRef: 'C-2', dateOfBirth: '2024-01-01' } }));
+    const young = await harness.start(await harness.input('REF-2008', { child: { childRef: 'C-2', dateOfBirth: bornYearsAgo(2) } }));
     await allocate(harness, young);
     await send(young, { type: 'not-in-education' }, now);
     const current = await state(young);
@@ -284,7 +285,7 @@ describe('assessment workflow: allocation, events and decisions', () => {
   });
 
   it('R-24 the outcome goes to the family, a child of 12 or more, the referrer and each service; family comments are kept alongside', async () => {
-    const { handle, now } = await completed('REF-2018', { child: { childRef: 'C-1', dateOfBirth: '2012-01-01' } }, {});
+    const { handle, now } = await completed('REF-2018', { child: { childRef: 'C-1', dateOfBirth: bornYearsAgo(14) } }, {});
     const done = await state(handle);
     expect(done.outcomeSharing).toEqual([
       { recipient: 'family', status: 'sent' },
@@ -303,7 +304,7 @@ describe('assessment workflow: allocation, events and decisions', () => {
     await harness.finish(handle);
 
     // Withheld where sharing would put the child at risk: a recorded exception, nothing sent.
-    const withheld = await completed('REF-2019', { child: { childRef: 'C-1', dateOfBirth: '2012-01-01' } }, { withholdFromFamily: true });
+    const withheld = await completed('REF-2019', { child: { childRef: 'C-1', dateOfBirth: bornYearsAgo(14) } }, { withholdFromFamily: true });
     const exception = await state(withheld.handle);
     expect(exception.outcomeSharing.filter((s) => s.status === 'withheld').map((s) => s.recipient)).toEqual(['family', 'child']);
     expect(exception.record.filter((entry) => entry.type === 'outcome-withheld' && entry.rule === 'R-24')).toHaveLength(2);
@@ -311,7 +312,7 @@ describe('assessment workflow: allocation, events and decisions', () => {
   });
 
   it('R-17 a family declining to engage: signed off with parents not seen (reason given) and the family copy withheld', async () => {
-    const handle = await harness.start(await harness.input('REF-2014', { child: { childRef: 'C-1', dateOfBirth: '2020-01-01' }, referrerType: 'anonymous' }));
+    const handle = await harness.start(await harness.input('REF-2014', { child: { childRef: 'C-1', dateOfBirth: bornYearsAgo(6) }, referrerType: 'anonymous' }));
     await allocate(harness, handle);
     const now = await harness.now();
     await send(handle, { type: 'family-declined-engagement', attempts: [{ occurredAt: iso(now - HOUR_MS), method: 'visit' }, { occurredAt: iso(now), method: 'letter' }] }, now);
