@@ -5,13 +5,11 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import { assessmentWorkflowId, referralWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
-import { defaultPolicy } from '../../domain/policy';
+import { assessmentWorkflowId, referralWorkflowId, section47EnquiryWorkflowId } from '../../domain/ids';
 import type { AssessmentState } from '../../workflows/assessment';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import { referralWorkflow } from '../../workflows/referral';
-import { strategyDiscussionWorkflow } from '../../workflows/strategy-discussion';
-import { allMet, DAY_MS, HOUR_MS, iso, testCalendar, type AssessmentHarness } from '../support/assessment-harness';
+import { allMet, DAY_MS, HOUR_MS, iso, type AssessmentHarness } from '../support/assessment-harness';
 
 export interface ScenarioRun {
   /** The scenario's name: the fixture file is `<name>.<workflow kind>.json`. */
@@ -107,26 +105,7 @@ export async function assessmentSignedOff(harness: AssessmentHarness): Promise<S
 /** A strategy discussion deciding on a section 47 enquiry that convenes a conference (R-26, R-27). */
 export async function section47WithConference(harness: AssessmentHarness): Promise<ScenarioRun> {
   const referralId = `REF-S47-${unique()}`;
-  const now = await harness.now();
-  const discussion = await harness.env.client.workflow.start(strategyDiscussionWorkflow, {
-    workflowId: strategyDiscussionWorkflowId(referralId, 'C-1', 1),
-    taskQueue: harness.taskQueue,
-    args: [
-      {
-        referralId,
-        receivedAt: iso(now - HOUR_MS),
-        referrerType: 'police',
-        childProtectionConcern: true,
-        team: 'TEAM-1',
-        managerId: 'MGR-1',
-        policy: defaultPolicy,
-        calendar: testCalendar(),
-        childRef: 'C-1',
-        sequence: 1,
-        calledAt: iso(now),
-      },
-    ],
-  });
+  const discussion = await harness.startStrategyDiscussion(referralId);
   await decide(harness, discussion, 'strategy-discussion-outcome', 'section-47-enquiry', { attendees: ['police', 'health', 'education'] });
   const enquiry = harness.env.client.workflow.getHandle(section47EnquiryWorkflowId(referralId, 'C-1', 1));
   await openPrompt(harness, enquiry, 'section-47-outcome');

@@ -6,11 +6,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { buildWorkingCalendar } from '../../activities/calendar';
 import { defaultPolicy } from '../../domain/policy';
-import type { AssessmentInput } from '../../domain/process';
+import type { AssessmentInput, StrategyDiscussionInput } from '../../domain/process';
 import { checklistItems, type Prompt } from '../../domain/prompts';
 import type { DomainEvent } from '../../domain/events';
 import type { WorkingCalendar } from '../../domain/working-days';
 import { assessmentWorkflow, assessmentWorkflowId, type AssessmentState } from '../../workflows/assessment';
+import { strategyDiscussionWorkflow, strategyDiscussionWorkflowId } from '../../workflows/strategy-discussion';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import { startTestServer, type RunningServer } from '../../scripts/temporal';
 import { lockTimeSkipping, timeSkippingEnvironment, timeSkippingWorker } from './temporal';
@@ -86,6 +87,30 @@ export class AssessmentHarness {
     });
   }
 
+  /** Starts a strategy discussion for child C-1 directly (as an assessment would), called now. */
+  async startStrategyDiscussion(referralId: string, overrides: Partial<StrategyDiscussionInput> = {}): Promise<WorkflowHandle<typeof strategyDiscussionWorkflow>> {
+    const now = await this.now();
+    const input: StrategyDiscussionInput = {
+      referralId,
+      receivedAt: iso(now - HOUR_MS),
+      referrerType: 'police',
+      childProtectionConcern: true,
+      team: 'TEAM-1',
+      managerId: 'MGR-1',
+      policy: defaultPolicy,
+      calendar: testCalendar(),
+      childRef: 'C-1',
+      sequence: 1,
+      calledAt: iso(now),
+      ...overrides,
+    };
+    return this.env.client.workflow.start(strategyDiscussionWorkflow, {
+      workflowId: strategyDiscussionWorkflowId(referralId, input.childRef, input.sequence),
+      taskQueue: this.taskQueue,
+      args: [input],
+    });
+  }
+
   /**
    * Ends a test's workflow once its outbound work has settled: the time-skipping server
    * stops skipping while an activity of a terminated workflow is still outstanding.
@@ -108,17 +133,16 @@ export class AssessmentHarness {
   }
 
   notifications(workflowId: string): Array<Record<string, unknown>> {
-    const file = join(this.outboxDir, 'notification.jsonl');
-    if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((line) => line.workflowId === workflowId);
+    return this.outbox('notification', workflowId);
   }
 
   caseRecords(workflowId: string): Array<Record<string, unknown>> {
-    const file = join(this.outboxDir, 'case-record.jsonl');
+    return this.outbox('case-record', workflowId);
+  }
+
+  /** What the outbound activities wrote for one workflow, one JSON object a line. */
+  private outbox(channel: 'notification' | 'case-record', workflowId: string): Array<Record<string, unknown>> {
+    const file = join(this.outboxDir, `${channel}.jsonl`);
     if (!existsSync(file)) return [];
     return readFileSync(file, 'utf8')
       .split('\n')

@@ -2,8 +2,7 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { addWorkingDays } from '../../domain/working-days';
-import { section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
-import { defaultPolicy } from '../../domain/policy';
+import { section47EnquiryWorkflowId } from '../../domain/ids';
 import type { StrategyDiscussionInput } from '../../domain/process';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import type { Section47State } from '../../workflows/section47-enquiry';
@@ -18,22 +17,7 @@ let counter = 0;
 async function startDiscussion(overrides: Partial<StrategyDiscussionInput> = {}): Promise<WorkflowHandle<typeof strategyDiscussionWorkflow>> {
   counter += 1;
   const referralId = `REF-${5000 + counter}-${Date.now().toString(36)}`;
-  const now = await harness.now();
-  const input: StrategyDiscussionInput = {
-    referralId,
-    receivedAt: iso(now - HOUR_MS),
-    referrerType: 'police',
-    childProtectionConcern: true,
-    team: 'TEAM-1',
-    managerId: 'MGR-1',
-    policy: defaultPolicy,
-    calendar: testCalendar(),
-    childRef: 'C-1',
-    sequence: 1,
-    calledAt: iso(now),
-    ...overrides,
-  };
-  return env.client.workflow.start(strategyDiscussionWorkflow, { workflowId: strategyDiscussionWorkflowId(referralId, 'C-1', input.sequence), taskQueue: harness.taskQueue, args: [input] });
+  return harness.startStrategyDiscussion(referralId, overrides);
 }
 
 const discussionState = async (handle: WorkflowHandle) => (await handle.query(stateQuery)) as StrategyDiscussionState;
