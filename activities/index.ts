@@ -27,6 +27,8 @@ export interface Notification {
   promptId?: string;
   /** e.g. the agency or service referred to, as given by the case system. */
   target?: string;
+  /** Set by the workflow so that every attempt of one delivery carries the same key. */
+  idempotencyKey?: string;
 }
 
 /** An outbound record for the case management system (a decision, an outcome). */
@@ -36,6 +38,8 @@ export interface CaseRecord {
   referralId: string;
   childRef?: string;
   data: Record<string, unknown>;
+  /** Set by the workflow so that every attempt of one delivery carries the same key. */
+  idempotencyKey?: string;
 }
 
 export interface ActivityDeps {
@@ -53,12 +57,12 @@ export function createActivities(deps: ActivityDeps) {
     async loadWorkingCalendar(request: CalendarRequest): Promise<WorkingCalendar> {
       return buildWorkingCalendar(request);
     },
-    async notify(notification: Notification): Promise<string> {
-      const result = await deliver(deps.outbound, { channel: 'notification', idempotencyKey: idempotencyKey(), body: { ...notification } });
+    async notify({ idempotencyKey: key, ...notification }: Notification): Promise<string> {
+      const result = await deliver(deps.outbound, { channel: 'notification', idempotencyKey: key ?? idempotencyKey(), body: { ...notification } });
       return result.delivered;
     },
-    async recordToCaseSystem(record: CaseRecord): Promise<string> {
-      const result = await deliver(deps.outbound, { channel: 'case-record', idempotencyKey: idempotencyKey(), body: { ...record } });
+    async recordToCaseSystem({ idempotencyKey: key, ...record }: CaseRecord): Promise<string> {
+      const result = await deliver(deps.outbound, { channel: 'case-record', idempotencyKey: key ?? idempotencyKey(), body: { ...record } });
       return result.delivered;
     },
   };

@@ -9,7 +9,7 @@ import { STATUTORY_MAXIMUM_WORKING_DAYS, type AuthorityPolicy } from './policy';
 import type { Track } from './process';
 import { checklistItems, type ChecklistItem, type DecisionFor } from './prompts';
 import type { Child } from './referral';
-import { addHours, addWorkingDays, localDate, workingDaysBetween, type WorkingCalendar } from './working-days';
+import { addHours, addWorkingDays, endOfLocalDay, localDate, shiftLocalDate, startOfLocalDay, workingDaysBetween, type WorkingCalendar } from './working-days';
 
 const DAY_MS = 86_400_000;
 
@@ -63,13 +63,25 @@ export interface CompletionDue {
   completionDueAt: number;
 }
 
+/**
+ * When an assessment of `workingDays` is due. `byDay` (cases started since the
+ * deadline-integrity change): at the end of the last working day, and a pre-birth date
+ * at London's midnight, so that the deadline, the breach and the timeliness report agree.
+ */
 export function completionDue(
   calendar: WorkingCalendar,
   policy: AuthorityPolicy,
   receivedAtMs: number,
   workingDays: number,
   expectedDeliveryDate?: string,
+  byDay = false,
 ): CompletionDue {
+  if (byDay) {
+    const normalDueAt = endOfLocalDay(calendar, addWorkingDays(calendar, receivedAtMs, workingDays));
+    if (!expectedDeliveryDate) return { normalDueAt, completionDueAt: normalDueAt };
+    const preBirthDueAt = startOfLocalDay(calendar, shiftLocalDate(expectedDeliveryDate, -7 * policy.preBirthWeeksBeforeDelivery));
+    return { normalDueAt, preBirthDueAt, completionDueAt: Math.min(normalDueAt, preBirthDueAt) };
+  }
   const normalDueAt = addWorkingDays(calendar, receivedAtMs, workingDays);
   if (!expectedDeliveryDate) return { normalDueAt, completionDueAt: normalDueAt };
   const preBirthDueAt = Date.parse(`${expectedDeliveryDate}T00:00:00Z`) - policy.preBirthWeeksBeforeDelivery * 7 * DAY_MS;
@@ -141,6 +153,18 @@ const beforeCompletion: ReadonlySet<DomainEventType> = new Set<DomainEventType>(
 ]);
 /** R-12 / R-14: acted on at once, whatever the stage. */
 const anyStage: ReadonlySet<DomainEventType> = new Set<DomainEventType>(['crime-suspected', 'needs-identified']);
+
+/**
+ * Which events fit which stage in cases started since the deadline-integrity change: a
+ * child out of school (R-11) is reported at any stage; a significant-harm concern after
+ * sign-off calls a strategy discussion at once (R-13, R-25); while a strategy discussion
+ * or its enquiry runs, the child being seen and a conference go to it whatever the stage.
+ */
+export function eventMisfitWithIntegrity(type: DomainEventType, stage: AssessmentStage, strategyDiscussionRunning: boolean): string | undefined {
+  if (type === 'not-in-education' || type === 'significant-harm-suspected') return undefined;
+  if ((type === 'child-seen' || type === 'child-protection-conference-held') && strategyDiscussionRunning) return undefined;
+  return eventMisfit(type, stage, strategyDiscussionRunning);
+}
 
 /**
  * Which events fit which stage: the reason an event does not fit, or undefined. The child

@@ -21,6 +21,10 @@ export const authorityPolicySchema = z
     /** brief and complex completion timescales, working days from the referral. */
     briefWorkingDays: z.number().int().min(15).max(45).default(15),
     complexWorkingDays: z.number().int().min(15).max(45).default(45),
+    /** the manager allocates within this many working days of the assessment starting (escalated when late). */
+    allocationWorkingDays: z.number().int().min(1).max(10).default(1),
+    /** Any other prompt (a consent override, an escalation, ...) is answered within this many working days. */
+    promptResponseWorkingDays: z.number().int().min(1).max(10).default(1),
     /** supervision discussion within this many working days of the referral. */
     supervisionReviewWorkingDays: z.number().int().min(1).max(45).default(25),
     /** information recorded within this many working days of being received. */

@@ -33,6 +33,8 @@ export interface AssessmentInput extends CaseContext {
   consent: ConsentStatus;
   /** All children of the referral (R-8: every child in the household is seen). */
   householdChildRefs: string[];
+  /** When the duty decision was taken (absent for cases started before it was passed on). */
+  dutyDecidedAt?: string;
 }
 
 export interface AssessmentResult {
@@ -69,4 +71,6 @@ export interface Section47EnquiryInput extends CaseContext {
   sequence: number;
   startedAt: string;
   initialStrategyDiscussionAt: string;
+  /** The child was seen after the strategy discussion was called, before this enquiry started (credited to it). */
+  childSeenAt?: string;
 }

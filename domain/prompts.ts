@@ -137,6 +137,8 @@ export interface Prompt {
   answeredAt?: string;
   answeredBy?: string;
   decision?: string;
+  /** Its due time passed while it was open. */
+  overdue?: boolean;
 }
 
 export type DecisionRejection =
@@ -203,4 +205,16 @@ export const promptRules: Record<Exclude<PromptKind, 'escalation'>, string> = {
 export function ruleOfPromptId(promptId: string): string | undefined {
   const kind = promptId.slice(promptId.lastIndexOf('~') + 1).replace(/-\d+$/, '');
   return (promptRules as Record<string, string>)[kind];
+}
+
+/** How far ahead of the case's clock a decision may be dated (clocks of callers drift a little). */
+export const DECISION_FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+/** Why a decision's date cannot be right, or undefined: not ahead of the case's clock, not before the referral. */
+export function decidedAtRefusal(decidedAtMs: number, nowMs: number, notBeforeMs?: number): string | undefined {
+  if (decidedAtMs > nowMs + DECISION_FUTURE_TOLERANCE_MS) return `decidedAt ${new Date(decidedAtMs).toISOString()} is in the future`;
+  if (notBeforeMs !== undefined && decidedAtMs < notBeforeMs) {
+    return `decidedAt ${new Date(decidedAtMs).toISOString()} is before the referral was received (${new Date(notBeforeMs).toISOString()})`;
+  }
+  return undefined;
 }

@@ -19,4 +19,6 @@ export interface RecordEntry {
   recordedAt?: string;
   /** R-16: recorded later than the policy allows. */
   lateRecording?: boolean;
+  /** For a deadline that passed: when it was due (the entry's `at` is when it fired). */
+  dueAt?: string;
 }

@@ -93,3 +93,22 @@ export function addHours(fromMs: number, hours: number): number {
 export function localDate(calendar: WorkingCalendar, utcMs: number): string {
   return localDateKey(toLocal(calendar, utcMs));
 }
+
+/** The first instant of a local date (YYYY-MM-DD), e.g. midnight in London. */
+export function startOfLocalDay(calendar: WorkingCalendar, dateKey: string): number {
+  return fromLocal(calendar, Date.parse(`${dateKey}T00:00:00Z`));
+}
+
+/**
+ * The last instant of the local day `fromMs` falls on. A timescale counted in days is met
+ * by anything done on its last day (the census counts dates, not hours).
+ */
+export function endOfLocalDay(calendar: WorkingCalendar, fromMs: number): number {
+  const nextDay = Math.floor(toLocal(calendar, fromMs) / DAY_MS) * DAY_MS + DAY_MS;
+  return fromLocal(calendar, nextDay) - 1;
+}
+
+/** The local date `days` calendar days after (or before, if negative) a local date. */
+export function shiftLocalDate(dateKey: string, days: number): string {
+  return new Date(Date.parse(`${dateKey}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}

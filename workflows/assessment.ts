@@ -4,7 +4,7 @@
  * referral date, the allocation decision), never from when this workflow started, so a
  * back-dated referral whose deadline has passed escalates at once.
  */
-import { getExternalWorkflowHandle, isCancellation, ParentClosePolicy, startChild } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, isCancellation, ParentClosePolicy, setHandler, startChild } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   checklistEvidence,
@@ -12,6 +12,7 @@ import {
   completionDue,
   emptyEvidence,
   eventMisfit,
+  eventMisfitWithIntegrity,
   extensionPromptKind,
   isHomeless16Or17,
   isLateRecording,
@@ -33,10 +34,12 @@ import type { AssessmentInput, AssessmentResult, ConsentStatus, StrategyDiscussi
 import type { AnyDecision, ChecklistItem, DecisionFor, Outcome, Prompt } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
 import { addWorkingDays, workingDaysBetween } from '../domain/working-days';
+import { STATUTORY_MAXIMUM_WORKING_DAYS } from '../domain/policy';
 import type { Notification } from '../activities';
-import { CaseEngine, type EventVerdict } from './engine';
-import { eventSignal } from './messages';
+import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
+import { consentOverriddenSignal, eventSignal } from './messages';
 import { createOutbound } from './outbound';
+import { applyPromptTiming } from './prompt-timing';
 import {
   CompletedAtKey,
   CompletedWithinTimescaleKey,
@@ -103,6 +106,8 @@ export interface AssessmentState {
   managerId?: string;
   consent: ConsentStatus;
   receivedAt: string;
+  /** R-4: when the allocation is due (cases started since the deadline-integrity change). */
+  allocationDueAt?: string;
   allocatedAt?: string;
   visitDueAt?: string;
   /** R-6: the visit deadline set at allocation (a rescheduled date does not move it). */
@@ -112,6 +117,8 @@ export interface AssessmentState {
   seenWithinTimescale?: boolean;
   supervisionReviewDueAt?: string;
   completionDueAt?: string;
+  /** R-5 / R-19: the end of the 45th working day from the referral, unless a later date was agreed. */
+  statutoryCompletionDueAt?: string;
   normalCompletionDueAt?: string;
   preBirthCompletionDueAt?: string;
   submittedAt?: string;
@@ -119,7 +126,7 @@ export interface AssessmentState {
   completedWithinTimescale?: boolean;
   workingDaysToComplete?: number;
   reviewWindowEndsAt?: string;
-  overdue: { visit: boolean; completion: boolean; supervisionReview: boolean };
+  overdue: { allocation: boolean; visit: boolean; completion: boolean; supervisionReview: boolean };
   breaches: Array<{ rule: string; deadline: string; dueAt: string; recordedAt: string }>;
   evidence: AssessmentEvidence;
   checklistEvidence: Record<ChecklistItem, ItemEvidence>;
@@ -138,6 +145,8 @@ export interface AssessmentState {
   decisions: DecisionEntry[];
   /** R-25: decisions taken on top of the completed record. */
   subsequentDecisions: DecisionEntry[];
+  /** The pending deadlines, earliest first: an open assessment always has one. */
+  deadlines: PendingDeadline[];
   prompts: Prompt[];
   openPrompts: Prompt[];
   record: RecordEntry[];
@@ -174,7 +183,9 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   let outcome: Outcome | undefined;
   let checklist: AssessmentState['checklist'];
   let signedOffBy: string | undefined;
-  const overdue = { visit: false, completion: false, supervisionReview: false };
+  const overdue = { allocation: false, visit: false, completion: false, supervisionReview: false };
+  let allocationDueAt: number | undefined;
+  let statutoryCompletionDueAt: number | undefined;
   const breaches: AssessmentState['breaches'] = [];
   const evidence = emptyEvidence(input.householdChildRefs);
   const interpreter: AssessmentState['interpreter'] = { needed: false, provided: false };
@@ -202,6 +213,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   const outbound = createOutbound(engine, { referralId: input.referralId, childRef: child.childRef });
   const sendNotification = outbound.notify;
   const sendCaseRecord = outbound.caseRecord;
+  applyPromptTiming(engine, calendar, policy, outbound);
+  engine.setDecisionsNotBefore(receivedAtMs);
 
   // ---- R-13: strategy discussions (child workflows) ----
 
@@ -209,6 +222,10 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     if (strategyDiscussionRunning()) {
       // A repeated concern while one runs is recorded, and goes to the running discussion's people.
       engine.log({ source: 'engine', type: 'strategy-discussion-already-running', status: 'applied', rule: 'R-13', reason: cause });
+      if (engine.integrity) {
+        const running = [...strategyDiscussions].reverse().find((candidate) => candidate.status === 'starting' || candidate.status === 'running');
+        sendNotification('manager', 'significant-harm-suspected-again', 'R-13', running ? { target: running.workflowId } : {}, true);
+      }
       return;
     }
     track = 'S47';
@@ -259,7 +276,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         if (isCancellation(error)) throw error; // a cancelled case stops here, it does not carry on
         failStrategyDiscussion(entry, error);
       }
-    });
+      // Keyed by the discussion: what is forwarded to it waits until it has started.
+    }, { key: `child:${entry.workflowId}` });
   };
 
   const concludeStrategyDiscussion = (entry: StrategyDiscussionEntry, result: StrategyDiscussionResult) => {
@@ -282,16 +300,19 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   const forwardToSection47 = (event: DomainEvent) => {
     const running = [...strategyDiscussions].reverse().find((entry) => entry.status === 'starting' || entry.status === 'running');
     if (!running) return;
+    // Since the deadline-integrity change, to the strategy discussion: it credits a child
+    // seen before its enquiry starts, and passes the rest on to the enquiry.
+    const target = engine.integrity ? running.workflowId : running.section47WorkflowId;
     engine.later(async () => {
       try {
-        await getExternalWorkflowHandle(running.section47WorkflowId).signal(eventSignal, event);
+        await getExternalWorkflowHandle(target).signal(eventSignal, event);
         engine.log({ source: 'engine', type: 'event-forwarded', ref: event.eventId, status: 'applied', rule: 'R-13', reason: running.section47WorkflowId });
       } catch (error) {
         if (isCancellation(error)) throw error; // a cancelled case stops here, it does not carry on
         // No enquiry (yet, or the discussion decided against one): nothing to forward to.
         engine.log({ source: 'engine', type: 'event-not-forwarded', ref: event.eventId, status: 'applied', rule: 'R-13', reason: 'no section 47 enquiry running' });
       }
-    });
+    }, { key: `child:${running.workflowId}` });
   };
 
   // ---- deadlines ----
@@ -299,7 +320,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   const onVisitDue = () => {
     if (childSeenAt !== undefined || childNotToBeSeen || stage === 'completed') return;
     overdue.visit = true;
-    engine.log({ source: 'engine', type: 'deadline-passed', status: 'applied', rule: 'R-7', reason: 'visit' });
+    if (!engine.integrity) engine.log({ source: 'engine', type: 'deadline-passed', status: 'applied', rule: 'R-7', reason: 'visit' });
     const prompt = engine.raisePrompt('visit-overdue', 'R-7', { about: 'visit' });
     sendNotification('manager', 'visit-overdue', 'R-7', { promptId: prompt.promptId });
   };
@@ -314,7 +335,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     const open = engine.openPrompt('supervision-review');
     if (!open || stage === 'completed') return;
     overdue.supervisionReview = true;
-    engine.log({ source: 'engine', type: 'deadline-passed', ref: open.promptId, status: 'applied', rule: 'R-15', reason: 'supervision-review' });
+    open.overdue = true;
+    if (!engine.integrity) engine.log({ source: 'engine', type: 'deadline-passed', ref: open.promptId, status: 'applied', rule: 'R-15', reason: 'supervision-review' });
     const escalation = engine.raisePrompt('escalation', 'R-15', { about: 'supervision-review' });
     sendNotification('manager', 'supervision-review-overdue', 'R-15', { promptId: escalation.promptId });
   };
@@ -323,10 +345,10 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     const open = engine.openPrompt('supervision-review');
     if (open) {
       if (open.dueBy !== undefined && Date.parse(open.dueBy) <= dueAt) return;
-      open.dueBy = iso(dueAt);
+      engine.moveDueBy(open, dueAt);
       engine.log({ source: 'engine', type: 'supervision-review-brought-forward', ref: open.promptId, status: 'applied', rule: 'R-15' });
     } else {
-      engine.raisePrompt('supervision-review', 'R-15', { dueBy: dueAt });
+      engine.raisePrompt('supervision-review', 'R-15', { dueBy: dueAt, escalatedByWorkflow: true });
     }
     supervisionReviewDueAt = dueAt;
     engine.setDeadline('supervision-review', dueAt, onSupervisionReviewDue);
@@ -337,12 +359,25 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     const kind = extensionPromptKind(calendar, assessmentType ?? 'complex', receivedAtMs, completionDueAt);
     // R-18: a brief assessment already submitted needs no more depth.
     if (kind === 'extend-to-complex' && stage !== 'in-progress') return;
-    engine.raisePrompt(kind, kind === 'extend-to-complex' ? 'R-18' : 'R-19', { dueBy: completionDueAt, about: 'completion' });
+    engine.raisePrompt(kind, kind === 'extend-to-complex' ? 'R-18' : 'R-19', { dueBy: completionDueAt, about: 'completion', escalatedByWorkflow: true });
   };
 
   const onCompletionDue = () => {
     if (completionDueAt === undefined || stage === 'completed') return;
     overdue.completion = true;
+    for (const prompt of engine.openPrompts()) if (prompt.kind === 'sign-off' || prompt.about === 'completion') prompt.overdue = true;
+    if (engine.integrity && statutoryCompletionDueAt !== undefined && completionDueAt < statutoryCompletionDueAt) {
+      // The authority's own, shorter timescale (brief: R-18) or a pre-birth date (R-20) was
+      // missed: the manager is told; the statutory 45 days still run, and their breach goes higher.
+      const rule = completion?.preBirthDueAt === completionDueAt ? 'R-20' : assessmentType === 'brief' ? 'R-18' : 'R-5';
+      breaches.push({ rule, deadline: 'completion', dueAt: iso(completionDueAt), recordedAt: engine.now() });
+      engine.log({ source: 'engine', type: 'timescale-missed', status: 'applied', rule, reason: `completion was due ${iso(completionDueAt)}` });
+      const escalation = engine.raisePrompt('escalation', rule, { about: 'completion' });
+      sendNotification('manager', 'timescale-missed', rule, { promptId: escalation.promptId });
+      if (rule === 'R-20') sendNotification('head-of-service', 'timescale-missed', rule, { promptId: escalation.promptId });
+      engine.setDeadline('statutory-completion', statutoryCompletionDueAt, onStatutoryCompletionDue);
+      return;
+    }
     breaches.push({ rule: 'R-19', deadline: 'completion', dueAt: iso(completionDueAt), recordedAt: engine.now() });
     engine.log({ source: 'engine', type: 'timescale-breached', status: 'applied', rule: 'R-19', reason: `completion was due ${iso(completionDueAt)}` });
     const escalation = engine.raisePrompt('escalation', 'R-19', { about: 'completion' });
@@ -350,8 +385,24 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     sendNotification('head-of-service', 'timescale-breached', 'R-19', { promptId: escalation.promptId });
   };
 
+  /** R-19: the statutory maximum passed without an agreed later date. */
+  const onStatutoryCompletionDue = () => {
+    if (statutoryCompletionDueAt === undefined || stage === 'completed') return;
+    overdue.completion = true;
+    breaches.push({ rule: 'R-19', deadline: 'statutory-completion', dueAt: iso(statutoryCompletionDueAt), recordedAt: engine.now() });
+    engine.log({ source: 'engine', type: 'timescale-breached', status: 'applied', rule: 'R-19', reason: `the statutory maximum ended ${iso(statutoryCompletionDueAt)}` });
+    const escalation = engine.raisePrompt('escalation', 'R-19', { about: 'statutory-completion' });
+    sendNotification('manager', 'timescale-breached', 'R-19', { promptId: escalation.promptId });
+    sendNotification('head-of-service', 'timescale-breached', 'R-19', { promptId: escalation.promptId });
+  };
+
   const setCompletionDue = (dueAt: number, agreedAt?: number) => {
     completionDueAt = dueAt;
+    if (engine.integrity) {
+      engine.clearDeadline('statutory-completion');
+      // An agreed later date (R-19) becomes the statutory limit of this case.
+      if (statutoryCompletionDueAt !== undefined && dueAt > statutoryCompletionDueAt) statutoryCompletionDueAt = dueAt;
+    }
     if (Date.now() < dueAt) overdue.completion = false;
     const warningAt = workingDaysBefore(calendar, dueAt, policy.extensionWarningWorkingDays);
     // A date the manager has just agreed inside its own warning window needs no second asking.
@@ -359,14 +410,14 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     else engine.setDeadline('extension-warning', warningAt, onExtensionWarning);
     engine.setDeadline('completion', dueAt, onCompletionDue);
     const signOff = engine.openPrompt('sign-off');
-    if (signOff) signOff.dueBy = iso(dueAt);
+    if (signOff) engine.moveDueBy(signOff, dueAt);
   };
 
   /** R-18 (and the supervision review's extend-to-complex): the brief assessment becomes complex. */
   const extendToComplex = () => {
     assessmentType = 'complex';
     timescale = policy.complexWorkingDays;
-    completion = completionDue(calendar, policy, receivedAtMs, timescale, child.expectedDeliveryDate);
+    completion = completionDue(calendar, policy, receivedAtMs, timescale, child.expectedDeliveryDate, engine.integrity);
     engine.withdrawPrompts('extend-to-complex', 'extended to a complex assessment');
     setCompletionDue(completion.completionDueAt);
   };
@@ -415,7 +466,9 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         evidence.analyses.push({ eventId: event.eventId, occurredAt: event.occurredAt, sourceCount: new Set(event.sources).size });
         return { rule: 'R-21' };
       case 'consent-recorded':
-        consent = event.given ? 'given' : 'refused';
+        // R-2: a later refusal does not erase a manager's authorisation to share.
+        if (event.given) consent = 'given';
+        else if (!engine.integrity || consent !== 'overridden') consent = 'refused';
         return { rule: 'R-2' };
       case 'significant-harm-suspected':
         startStrategyDiscussion(event.type, Date.parse(event.occurredAt));
@@ -426,8 +479,6 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         sendNotification('manager', 'crime-suspected', 'R-12', {}, true);
         return { rule: 'R-12' };
       case 'not-in-education': {
-        const schoolAge = isSchoolAge(child, localDateOf(calendar, Date.parse(event.occurredAt)));
-        if (schoolAge === false) return { rejected: 'R-11: the child is not of school age', rule: 'R-11' };
         // An unknown age is treated as school age: a missed referral costs the child more than a spare one.
         sendNotification('education-welfare', 'not-in-education', 'R-11', {}, true);
         return { rule: 'R-11' };
@@ -457,21 +508,25 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         sendNotification('service', 'needs-identified', 'R-14', { target: event.service }, true);
         return { rule: 'R-14' };
       case 'assessment-submitted':
-        if (interpreter.needed && !interpreter.provided && interpreter.waiver !== 'approved') {
-          return { rejected: 'R-10: an interpreter is needed: provide one or get the manager to approve a waiver before submitting', rule: 'R-10' };
-        }
         stage = 'awaiting-sign-off';
         submittedAt = event.occurredAt;
-        engine.raisePrompt('sign-off', 'R-21', completionDueAt !== undefined ? { dueBy: completionDueAt } : {});
+        engine.raisePrompt('sign-off', 'R-21', completionDueAt !== undefined ? { dueBy: completionDueAt, escalatedByWorkflow: true } : {});
         return { rule: 'R-21' };
       case 'family-comments-recorded':
         // Recorded alongside the outcome, which they never rewrite.
         familyComments.push({ eventId: event.eventId, occurredAt: event.occurredAt });
         return { rule: 'R-24' };
       case 'new-information': {
+        const open = engine.openPrompt('duty-decision', 'new-information');
+        if (engine.integrity && open) {
+          // More information while the decision on the first is awaited: the decision stays due when it was.
+          sendNotification('manager', 'new-information', 'R-25', { promptId: open.promptId });
+          return { rule: 'R-25' };
+        }
         const dueBy = addWorkingDays(calendar, Date.parse(event.occurredAt), policy.dutyDecisionWorkingDays);
-        const prompt = engine.raisePrompt('duty-decision', 'R-25', { dueBy, about: 'new-information' });
+        const prompt = engine.raisePrompt('duty-decision', 'R-25', { dueBy, about: 'new-information', escalatedByWorkflow: true });
         engine.setDeadline('new-information', dueBy, () => {
+          prompt.overdue = prompt.status === 'open' || prompt.overdue;
           if (prompt.status !== 'open') return;
           const escalation = engine.raisePrompt('escalation', 'R-25', { about: 'new-information' });
           sendNotification('manager', 'duty-decision-overdue', 'R-25', { promptId: escalation.promptId });
@@ -511,9 +566,15 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         team = allocation.team ?? input.team;
         allocatedAt = allocation.decidedAt;
         stage = 'in-progress';
-        completion = completionDue(calendar, policy, receivedAtMs, timescale, child.expectedDeliveryDate);
+        if (engine.integrity) {
+          overdue.allocation = false;
+          engine.clearDeadline('allocation');
+          engine.withdrawPrompts('escalation', 'the assessment was allocated', 'allocation');
+        }
+        completion = completionDue(calendar, policy, receivedAtMs, timescale, child.expectedDeliveryDate, engine.integrity);
         setCompletionDue(completion.completionDueAt);
-        originalVisitDueAt = visitDue(calendar, policy, allocation.track, decidedAtMs, {
+        // R-6: a strategy discussion running makes the visit a section 47 one (24 hours).
+        originalVisitDueAt = visitDue(calendar, policy, engine.integrity ? track : allocation.track, decidedAtMs, {
           hours: allocation.visitWithinHours,
           workingDays: allocation.visitWithinWorkingDays,
         });
@@ -598,6 +659,13 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     for (const kind of ['supervision-review', 'visit-overdue', 'extend-to-complex', 'exceed-timescale', 'exclude-father', 'interpreter-waiver'] as const) {
       engine.withdrawPrompts(kind, 'the assessment was signed off');
     }
+    if (engine.integrity) {
+      // What the sign-off settles is no longer escalated (the record keeps the breaches).
+      engine.clearDeadline('statutory-completion');
+      for (const about of ['completion', 'statutory-completion', 'visit', 'supervision-review']) {
+        engine.withdrawPrompts('escalation', 'the assessment was signed off', about);
+      }
+    }
     reviewWindowEndsAt = Date.now() + policy.reviewWindowDays * DAY_MS;
     engine.setDeadline('review-window', reviewWindowEndsAt, onReviewWindowEnd);
 
@@ -607,6 +675,15 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       sendNotification('manager', 'emergency-action', 'R-23', {}, true);
     }
     if (outcome === 'strategy-discussion') startStrategyDiscussion('sign-off-outcome', Date.parse(decision.decidedAt));
+    if (engine.integrity) {
+      // R-23: emergency action is followed by a strategy discussion and a section 47 enquiry.
+      if (outcome === 'emergency-action') startStrategyDiscussion('emergency-action-outcome', Date.parse(decision.decidedAt));
+      // Outcomes that start work elsewhere: the case system and the worker are told to start it.
+      if (outcome === 'child-in-need-plan' || outcome === 'early-help' || outcome === 'specialist-assessment') {
+        sendCaseRecord('follow-on-required', { outcome, decidedAt: decision.decidedAt, socialWorkerId });
+        sendNotification('social-worker', `start-${outcome}`, 'R-23', {}, true);
+      }
+    }
     sendCaseRecord('assessment-outcome', {
       outcome,
       determinations,
@@ -671,6 +748,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     managerId: input.managerId,
     consent,
     receivedAt: input.receivedAt,
+    allocationDueAt: allocationDueAt !== undefined ? iso(allocationDueAt) : undefined,
     allocatedAt,
     visitDueAt: visitDueAt !== undefined ? iso(visitDueAt) : undefined,
     originalVisitDueAt: originalVisitDueAt !== undefined ? iso(originalVisitDueAt) : undefined,
@@ -679,6 +757,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     seenWithinTimescale: seenWithinTimescale(),
     supervisionReviewDueAt: supervisionReviewDueAt !== undefined ? iso(supervisionReviewDueAt) : undefined,
     completionDueAt: completionDueAt !== undefined ? iso(completionDueAt) : undefined,
+    statutoryCompletionDueAt: statutoryCompletionDueAt !== undefined ? iso(statutoryCompletionDueAt) : undefined,
     normalCompletionDueAt: completion ? iso(completion.normalDueAt) : undefined,
     preBirthCompletionDueAt: completion?.preBirthDueAt !== undefined ? iso(completion.preBirthDueAt) : undefined,
     submittedAt,
@@ -704,6 +783,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     strategyDiscussions,
     decisions,
     subsequentDecisions,
+    deadlines: engine.pendingDeadlines(),
     prompts: engine.prompts,
     openPrompts: engine.openPrompts(),
     record: engine.record,
@@ -714,7 +794,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       { key: StageKey, value: stage },
       { key: TrackKey, value: track },
       { key: ReferralIdKey, value: input.referralId },
-      { key: OverdueKey, value: overdue.visit || overdue.completion || overdue.supervisionReview },
+      { key: OverdueKey, value: overdue.allocation || overdue.visit || overdue.completion || overdue.supervisionReview },
     ];
     if (team) pairs.push({ key: TeamKey, value: team });
     if (input.managerId) pairs.push({ key: ManagerIdKey, value: input.managerId });
@@ -731,10 +811,30 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     return pairs;
   };
 
+  /** Why this event cannot be taken now (the stage, or a rule), with no change made; undefined when it can. */
+  const refuseEvent = (event: DomainEvent): { rejected: string; rule?: string } | undefined => {
+    const misfit = (engine.integrity ? eventMisfitWithIntegrity : eventMisfit)(event.type, stage, strategyDiscussionRunning());
+    if (misfit) return { rejected: misfit };
+    if (event.type === 'not-in-education' && isSchoolAge(child, localDateOf(calendar, Date.parse(event.occurredAt))) === false) {
+      return { rejected: 'R-11: the child is not of school age', rule: 'R-11' };
+    }
+    if (event.type === 'assessment-submitted' && interpreter.needed && !interpreter.provided && interpreter.waiver !== 'approved') {
+      return { rejected: 'R-10: an interpreter is needed: provide one or get the manager to approve a waiver before submitting', rule: 'R-10' };
+    }
+    return undefined;
+  };
+
+  // R-2: the referral passes on a manager's authorisation to share without consent.
+  setHandler(consentOverriddenSignal, (override) => {
+    consent = 'overridden';
+    engine.log({ source: 'engine', type: 'consent-overridden', ref: override.promptId, actor: override.decidedBy, status: 'applied', rule: 'R-2' });
+  });
+
   engine.installHandlers({
+    refuseEvent,
     onEvent(event: DomainEvent): EventVerdict {
-      const misfit = eventMisfit(event.type, stage, strategyDiscussionRunning());
-      if (misfit) return { rejected: misfit };
+      const refusal = refuseEvent(event);
+      if (refusal) return refusal;
       const verdict = applyEvent(event) ?? {};
       if ('rejected' in verdict) return verdict;
       // R-16: recorded later than the policy allows is flagged, never refused.
@@ -748,8 +848,28 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   });
 
   // R-4: the manager allocates; R-13: the duty decision may call a strategy discussion at once.
-  engine.raisePrompt('allocation', 'R-4');
-  if (input.strategyDiscussionNow) startStrategyDiscussion('strategy-discussion-now', receivedAtMs);
+  if (engine.integrity) {
+    // The allocation is due within the policy's working days of the duty decision, and the
+    // statutory clock (R-4, R-5) runs from the referral whether or not anyone allocates.
+    const startedAtMs = input.dutyDecidedAt !== undefined ? Date.parse(input.dutyDecidedAt) : Date.now();
+    allocationDueAt = addWorkingDays(calendar, startedAtMs, policy.allocationWorkingDays ?? 1);
+    const allocationPrompt = engine.raisePrompt('allocation', 'R-4', { dueBy: allocationDueAt, escalatedByWorkflow: true });
+    engine.setDeadline('allocation', allocationDueAt, () => {
+      if (allocationPrompt.status !== 'open') return;
+      overdue.allocation = true;
+      allocationPrompt.overdue = true;
+      const escalation = engine.raisePrompt('escalation', 'R-4', { about: 'allocation' });
+      sendNotification('manager', 'allocation-overdue', 'R-4', { promptId: escalation.promptId });
+    });
+    completion = completionDue(calendar, policy, receivedAtMs, STATUTORY_MAXIMUM_WORKING_DAYS, child.expectedDeliveryDate, true);
+    statutoryCompletionDueAt = completion.normalDueAt;
+    setCompletionDue(completion.completionDueAt);
+    // R-13: a strategy discussion the duty decision called is called when that decision was taken.
+    if (input.strategyDiscussionNow) startStrategyDiscussion('strategy-discussion-now', startedAtMs);
+  } else {
+    engine.raisePrompt('allocation', 'R-4');
+    if (input.strategyDiscussionNow) startStrategyDiscussion('strategy-discussion-now', receivedAtMs);
+  }
 
   const finished = () =>
     stage === 'completed' && reviewWindowOver && !strategyDiscussionRunning() && engine.openPrompt('duty-decision') === undefined;

@@ -2,15 +2,19 @@
  * The mechanics every workflow of an assessment shares: its prompts, its record, event
  * de-duplication, the message handlers (event, managerDecision, decide, state,
  * openPrompts), a deadline scheduler and a queue of outside work (activities, child
- * workflows) that handlers fill and the main loop drains.
+ * workflows) that handlers fill and the main loop starts.
  *
- * Handlers are synchronous and only change state; anything that looks outside runs in
- * the main loop, in order, so that each message's effect is recorded in the history
- * before the next deadline is computed.
+ * Handlers are synchronous and only change state; anything that looks outside is queued
+ * and started by the main loop. Since the deadline-integrity change (`integrity`, behind
+ * `patched()`), queued work runs concurrently, each job on its own (in order per key,
+ * e.g. per recipient), so a receiver that is down never holds up a deadline, a prompt or
+ * a child workflow; every prompt carries a due time and is a deadline of its own. Cases
+ * started before the change replay the old, sequential loop unchanged.
  */
 import {
   ApplicationFailure,
   condition,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -18,9 +22,9 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { domainEventSchema, type DomainEvent } from '../domain/events';
 import { promptIdFor } from '../domain/ids';
-import { allowedDecisions, checkDecision, toIssues, type AnyDecision, type DecisionCheck, type Prompt, type PromptKind } from '../domain/prompts';
+import { allowedDecisions, checkDecision, decidedAtRefusal, toIssues, type AnyDecision, type DecisionCheck, type Prompt, type PromptKind } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
-import { OpenPromptKindsKey } from './search-attributes';
+import { FailingDeliveriesKey, OpenPromptKindsKey } from './search-attributes';
 import {
   decideUpdate,
   eventSignal,
@@ -36,6 +40,13 @@ import {
 export type EventVerdict = { rejected: string; rule?: string } | { rule?: string; lateRecording?: boolean } | void;
 
 export interface EngineHandlers {
+  /**
+   * Why this valid event cannot be taken now (it does not fit the stage, a rule refuses
+   * it), without changing anything; undefined when it can. The `recordEvent` update's
+   * validator asks this, so a refused event is answered as refused and leaves no trace
+   * (its eventId stays free for a corrected resend).
+   */
+  refuseEvent?(event: DomainEvent): { rejected: string; rule?: string } | undefined;
   /** Applies a valid, first-seen event to the state. */
   onEvent(event: DomainEvent): EventVerdict;
   /** Applies an accepted decision (its prompt is already closed as answered). */
@@ -58,6 +69,24 @@ interface Deadline {
   fire: () => void;
 }
 
+/** The patch that introduced the deadline-integrity behaviour (see the file comment). */
+export const DEADLINE_INTEGRITY_PATCH = 'deadline-integrity';
+
+/** How the engine learns a case's time rules (set by each workflow once its calendar is known). */
+export interface PromptTiming {
+  /** The default due time of a prompt raised at `raisedAtMs` without one of its own. */
+  defaultDueBy(raisedAtMs: number): number;
+  /** Called when an open prompt's due time passes unanswered (not for prompts whose workflow escalates them itself). */
+  onOverdue(prompt: Prompt): void;
+}
+
+/** A pending deadline as the state shows it. */
+export interface PendingDeadline {
+  name: string;
+  dueAt: string;
+}
+
+
 export class CaseEngine {
   readonly workflowId = workflowInfo().workflowId;
   readonly prompts: Prompt[] = [];
@@ -69,6 +98,23 @@ export class CaseEngine {
   private readonly urgentJobs: Array<() => Promise<void>> = [];
   private wake = false;
   private lastSearchAttributes = '';
+  /**
+   * true for cases started after the deadline-integrity change: outside work runs
+   * concurrently, prompts always have due times, refused events do not use up their ids.
+   * Read once, at the start, so a case keeps the behaviour it started with.
+   */
+  readonly integrity: boolean = patched(DEADLINE_INTEGRITY_PATCH);
+  /** Jobs started and not yet finished (integrity mode). */
+  private inFlight = 0;
+  /** The tail of each ordered chain of jobs, by key (e.g. a recipient). */
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly keyedJobs: Array<{ key?: string; job: () => Promise<void> }> = [];
+  private readonly urgentKeyedJobs: Array<{ key?: string; job: () => Promise<void> }> = [];
+  private timing?: PromptTiming;
+  /** The earliest a decision may be dated (the referral's receipt). */
+  private decisionsNotBefore?: number;
+  /** Deliveries that have failed and not (yet) gone through: an operations alert. */
+  failingDeliveries = 0;
 
   now(): string {
     return new Date(Date.now()).toISOString();
@@ -82,8 +128,23 @@ export class CaseEngine {
     return this.prompts.find((prompt) => prompt.status === 'open' && prompt.kind === kind && (about === undefined || prompt.about === about));
   }
 
-  /** Raises a prompt, unless one of the same kind (and subject) is already open: then that one is returned. */
-  raisePrompt(kind: PromptKind, rule: string, options: { dueBy?: number | string; about?: string } = {}): Prompt {
+  /** The time rules of prompts (integrity mode): their default due time and what happens when it passes. */
+  setPromptTiming(timing: PromptTiming): void {
+    this.timing = timing;
+  }
+
+  /** Decisions dated before this instant (the referral's receipt) are refused (integrity mode). */
+  setDecisionsNotBefore(atMs: number): void {
+    this.decisionsNotBefore = atMs;
+  }
+
+  /**
+   * Raises a prompt, unless one of the same kind (and subject) is already open: then that
+   * one is returned. In integrity mode every prompt has a due time (the workflow's, or the
+   * policy's default) and is a deadline: unless `escalatedByWorkflow` says the workflow
+   * has its own deadline for it, its passing marks it overdue and calls `onOverdue`.
+   */
+  raisePrompt(kind: PromptKind, rule: string, options: { dueBy?: number | string; about?: string; escalatedByWorkflow?: boolean } = {}): Prompt {
     const existing = this.openPrompt(kind, options.about);
     if (existing) return existing;
     const sequence = (this.promptSequence.get(kind) ?? 0) + 1;
@@ -97,11 +158,28 @@ export class CaseEngine {
       status: 'open',
     };
     if (options.dueBy !== undefined) prompt.dueBy = typeof options.dueBy === 'number' ? new Date(options.dueBy).toISOString() : options.dueBy;
+    else if (this.integrity && this.timing) prompt.dueBy = new Date(this.timing.defaultDueBy(Date.now())).toISOString();
     if (options.about !== undefined) prompt.about = options.about;
     this.prompts.push(prompt);
     this.log({ source: 'engine', type: 'prompt-raised', ref: prompt.promptId, status: 'applied', rule });
+    if (this.integrity && !options.escalatedByWorkflow) this.watchPrompt(prompt);
     this.wake = true;
     return prompt;
+  }
+
+  /** Moves an open prompt's due time (e.g. the sign-off prompt follows an agreed completion date). */
+  moveDueBy(prompt: Prompt, dueAt: number): void {
+    prompt.dueBy = new Date(dueAt).toISOString();
+    if (this.integrity && this.deadlines.has(promptDeadline(prompt))) this.watchPrompt(prompt);
+  }
+
+  private watchPrompt(prompt: Prompt): void {
+    if (prompt.dueBy === undefined) return;
+    this.setDeadline(promptDeadline(prompt), Date.parse(prompt.dueBy), () => {
+      if (prompt.status !== 'open') return;
+      prompt.overdue = true;
+      this.timing?.onOverdue(prompt);
+    });
   }
 
   /** Closes open prompts that no longer apply (e.g. the visit happened before the manager answered). */
@@ -110,6 +188,7 @@ export class CaseEngine {
       if (prompt.status === 'open' && prompt.kind === kind && (about === undefined || prompt.about === about)) {
         prompt.status = 'withdrawn';
         prompt.answeredAt = this.now();
+        this.deadlines.delete(promptDeadline(prompt));
         this.log({ source: 'engine', type: 'prompt-withdrawn', ref: prompt.promptId, status: 'applied', reason, rule: prompt.rule });
       }
     }
@@ -135,13 +214,22 @@ export class CaseEngine {
     return this.deadlines.get(name)?.at;
   }
 
+  /** The pending deadlines, earliest first (for the state: every open case has one). */
+  pendingDeadlines(): PendingDeadline[] {
+    return [...this.deadlines.entries()]
+      .sort((a, b) => a[1].at - b[1].at)
+      .map(([name, deadline]) => ({ name, dueAt: new Date(deadline.at).toISOString() }));
+  }
+
   /**
    * Queues outside work (an activity, a child workflow) for the main loop. `urgent` work
    * (e.g. telling the police of a suspected crime, R-12) runs before other queued work,
    * in the order it was queued.
    */
-  later(job: () => Promise<void>, options: { urgent?: boolean } = {}): void {
-    if (options.urgent) this.urgentJobs.push(job);
+  later(job: () => Promise<void>, options: { urgent?: boolean; key?: string } = {}): void {
+    if (this.integrity) {
+      (options.urgent ? this.urgentKeyedJobs : this.keyedJobs).push({ key: options.key, job });
+    } else if (options.urgent) this.urgentJobs.push(job);
     else this.jobs.push(job);
     this.wake = true;
   }
@@ -156,6 +244,10 @@ export class CaseEngine {
         validator: (input) => {
           const parsed = domainEventSchema.safeParse(input);
           if (!parsed.success) throw ApplicationFailure.nonRetryable('invalid event', 'invalid-event', { issues: toIssues(parsed.error) });
+          // A first-seen event the case cannot take is refused here: nothing is written, and its id stays free.
+          if (this.seenEventIds.has(parsed.data.eventId)) return;
+          const refusal = handlers.refuseEvent?.(parsed.data);
+          if (refusal) throw ApplicationFailure.nonRetryable(refusal.rejected, 'event-refused', { reason: refusal.rejected, rule: refusal.rule });
         },
       },
     );
@@ -200,6 +292,10 @@ export class CaseEngine {
   /** checkDecision, then the workflow's own validateDecision hook (if any). */
   private checkDecision(input: unknown, handlers: EngineHandlers): DecisionCheck {
     const check = checkDecision(this.prompts, input);
+    if (check.ok && this.integrity) {
+      const refusal = decidedAtRefusal(Date.parse(check.decision.decidedAt), Date.now(), this.decisionsNotBefore);
+      if (refusal) return { ok: false, rejection: { code: 'invalid-decision', message: refusal, issues: [{ path: 'decidedAt', message: refusal }] } };
+    }
     if (!check.ok || !handlers.validateDecision) return check;
     const refusal = handlers.validateDecision(check.prompt, check.decision);
     if (refusal === undefined) return check;
@@ -211,6 +307,7 @@ export class CaseEngine {
     const parsed = domainEventSchema.safeParse(input);
     const eventId = typeof input?.eventId === 'string' ? input.eventId : undefined;
     if (eventId && this.seenEventIds.has(eventId)) return 'duplicate'; // a retried delivery changes nothing
+    if (this.integrity) return this.receiveEventWithIntegrity(input, eventId, handlers);
     if (eventId) this.seenEventIds.add(eventId);
     if (!parsed.success) {
       this.log({
@@ -241,9 +338,49 @@ export class CaseEngine {
     return 'received';
   }
 
+  /**
+   * Integrity mode: a refused or invalid event is on the record as rejected but does not
+   * use up its eventId (a corrected resend is taken); an event without `recordedAt` is
+   * taken as recorded when it reached the case (R-16).
+   */
+  private receiveEventWithIntegrity(input: DomainEvent, eventId: string | undefined, handlers: EngineHandlers): 'received' {
+    const parsed = domainEventSchema.safeParse(input);
+    if (!parsed.success) {
+      this.log({
+        source: 'event',
+        type: typeof input?.type === 'string' ? input.type : 'unknown',
+        ref: eventId,
+        status: 'rejected',
+        reason: `invalid event: ${toIssues(parsed.error).map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+      });
+      return 'received';
+    }
+    const event = { ...parsed.data, recordedAt: parsed.data.recordedAt ?? this.now() };
+    const refusal = handlers.refuseEvent?.(event);
+    const verdict = refusal ?? handlers.onEvent(event) ?? {};
+    const rejected = 'rejected' in verdict;
+    if (!rejected) this.seenEventIds.add(event.eventId);
+    const entry: Omit<RecordEntry, 'at'> = {
+      source: 'event',
+      type: event.type,
+      ref: event.eventId,
+      actor: event.actor,
+      status: rejected ? 'rejected' : 'applied',
+      occurredAt: event.occurredAt,
+      recordedAt: event.recordedAt,
+    };
+    if ('rejected' in verdict) entry.reason = verdict.rejected;
+    if (verdict.rule) entry.rule = verdict.rule;
+    if ('lateRecording' in verdict && verdict.lateRecording) entry.lateRecording = true;
+    this.log(entry);
+    this.wake = true;
+    return 'received';
+  }
+
   private applyDecision(prompt: Prompt, decision: AnyDecision, handlers: EngineHandlers): void {
     prompt.status = 'answered';
     prompt.answeredAt = this.now();
+    this.deadlines.delete(promptDeadline(prompt));
     prompt.answeredBy = decision.decidedBy;
     prompt.decision = decision.decision;
     this.log({ source: 'decision', type: decision.decision, ref: prompt.promptId, actor: decision.decidedBy, status: 'applied', rule: prompt.rule });
@@ -256,6 +393,7 @@ export class CaseEngine {
    * next deadline or message. Returns when `done()` holds and no work is left.
    */
   async run(done: () => boolean): Promise<void> {
+    if (this.integrity) return this.runConcurrently(done);
     for (;;) {
       await this.drain();
       this.fireDueDeadlines();
@@ -266,6 +404,42 @@ export class CaseEngine {
       const timeout = next === undefined ? undefined : Math.max(1, next - Date.now());
       if (timeout === undefined) await condition(() => this.wake || done());
       else await condition(() => this.wake || done(), timeout);
+    }
+  }
+
+  /**
+   * Integrity mode: queued work is started, not awaited, so deadlines fire on time
+   * whatever a receiver or a child workflow does. Returns when `done()` holds and no
+   * work is queued or running.
+   */
+  private async runConcurrently(done: () => boolean): Promise<void> {
+    for (;;) {
+      this.startQueuedJobs();
+      this.fireDueDeadlines();
+      this.syncSearchAttributes();
+      if (this.keyedJobs.length > 0 || this.urgentKeyedJobs.length > 0) continue;
+      if (done() && this.inFlight === 0) return;
+      const next = this.nextDeadline();
+      this.wake = false;
+      const ready = () => this.wake || (done() && this.inFlight === 0);
+      if (next === undefined) await condition(ready);
+      else await condition(ready, Math.max(1, next - Date.now()));
+    }
+  }
+
+  private startQueuedJobs(): void {
+    while (this.urgentKeyedJobs.length > 0 || this.keyedJobs.length > 0) {
+      const { key, job } = (this.urgentKeyedJobs.shift() ?? this.keyedJobs.shift())!;
+      this.inFlight += 1;
+      const previous = key === undefined ? undefined : this.chains.get(key);
+      const run = (previous ?? Promise.resolve()).then(job).finally(() => {
+        this.inFlight -= 1;
+        if (key !== undefined && this.chains.get(key) === chained) this.chains.delete(key);
+        this.wake = true;
+      });
+      // A job's own failure is its business (each job records it); the chain goes on.
+      const chained = run.catch(() => undefined);
+      if (key !== undefined) this.chains.set(key, chained);
     }
   }
 
@@ -281,6 +455,9 @@ export class CaseEngine {
       if (deadline.at > now) continue;
       if (this.deadlines.get(name) !== deadline) continue; // moved by an earlier deadline's effect
       this.deadlines.delete(name);
+      if (this.integrity) {
+        this.log({ source: 'engine', type: 'deadline-passed', status: 'applied', reason: name, dueAt: new Date(deadline.at).toISOString() });
+      }
       deadline.fire();
     }
   }
@@ -296,6 +473,7 @@ export class CaseEngine {
   private syncSearchAttributes(): void {
     const pairs: SearchAttributeUpdatePair[] = [
       { key: OpenPromptKindsKey, value: [...new Set(this.openPrompts().map((prompt) => prompt.kind))] },
+      ...(this.integrity ? [{ key: FailingDeliveriesKey, value: this.failingDeliveries }] : []),
       ...(this.searchAttributesOf?.() ?? []),
     ];
     const snapshot = JSON.stringify(pairs.map((pair) => [pair.key.name, pair.value]));
@@ -303,4 +481,8 @@ export class CaseEngine {
     this.lastSearchAttributes = snapshot;
     upsertSearchAttributes(pairs);
   }
+}
+
+function promptDeadline(prompt: Prompt): string {
+  return `prompt:${prompt.promptId}`;
 }

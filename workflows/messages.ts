@@ -37,6 +37,14 @@ export interface DecisionAccepted {
  */
 export const decideUpdate = defineUpdate<DecisionAccepted, [ManagerDecision]>('decide');
 
+/** the referral tells its running assessments that a manager authorised sharing without consent. */
+export interface ConsentOverridden {
+  promptId: string;
+  decidedBy: string;
+  decidedAt: string;
+}
+export const consentOverriddenSignal = defineSignal<[ConsentOverridden]>('consentOverridden');
+
 /** The workflow's whole state (each workflow documents its own shape). */
 export const stateQuery = defineQuery<unknown>('state');
 

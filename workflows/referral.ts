@@ -17,9 +17,10 @@ import type { ReferralRequest } from '../domain/referral';
 import { addHours, addWorkingDays, type WorkingCalendar } from '../domain/working-days';
 import { loadWorkingCalendar } from './activity-proxies';
 import { assessmentWorkflow } from './assessment';
-import { CaseEngine, type EventVerdict } from './engine';
-import { eventSignal } from './messages';
+import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
+import { consentOverriddenSignal, eventSignal } from './messages';
 import { createOutbound } from './outbound';
+import { applyPromptTiming } from './prompt-timing';
 import { LocalAuthorityKey, ManagerIdKey, ReferralIdKey, StageKey, TeamKey } from './search-attributes';
 
 export { referralWorkflowId };
@@ -51,6 +52,10 @@ export interface ReferralState {
   /** R-28: children aged 16 or 17 who are homeless or at risk of it: they must be assessed. */
   mustBeAssessed: string[];
   assessments: ChildAssessment[];
+  /** The years the working calendar of this case covers (bank holidays, clock changes). */
+  calendarYears?: { from: number; to: number };
+  /** The pending deadlines, earliest first. */
+  deadlines: PendingDeadline[];
   prompts: Prompt[];
   openPrompts: Prompt[];
   record: RecordEntry[];
@@ -86,6 +91,8 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
     consent,
     mustBeAssessed,
     assessments,
+    calendarYears: loaded.calendar ? { from: loaded.calendar.fromYear, to: loaded.calendar.toYear } : undefined,
+    deadlines: engine.pendingDeadlines(),
     prompts: engine.prompts,
     openPrompts: engine.openPrompts(),
     record: engine.record,
@@ -123,6 +130,8 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
         strategyDiscussionNow,
         consent,
         householdChildRefs,
+        // The strategy discussion a duty decision calls is called when that decision is taken.
+        ...(engine.integrity && dutyDecision ? { dutyDecidedAt: dutyDecision.decidedAt } : {}),
       };
       engine.later(async () => {
         try {
@@ -158,7 +167,8 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
           engine.log({ source: 'engine', type: 'assessment-failed', ref: entry.workflowId, status: 'rejected', rule: 'R-3' });
           outbound.notify('manager', 'assessment-failed', 'R-3');
         }
-      });
+        // Keyed by the assessment: what is forwarded to it waits until it has started.
+      }, { key: `child:${entry.workflowId}` });
     }
   };
 
@@ -172,21 +182,43 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
           if (isCancellation(error)) throw error; // a cancelled case stops here, it does not carry on
           engine.log({ source: 'engine', type: 'event-not-forwarded', ref: event.eventId, status: 'rejected', reason: entry.workflowId });
         }
-      });
+      }, { key: `child:${entry.workflowId}` });
     }
   };
 
+  /** R-2: a manager's authorisation to share without consent goes to the assessments already running. */
+  const forwardOverride = (override: { promptId: string; decidedBy: string; decidedAt: string }) => {
+    for (const entry of assessments.filter((candidate) => candidate.status === 'running' || candidate.status === 'starting')) {
+      engine.later(async () => {
+        try {
+          await getExternalWorkflowHandle(entry.workflowId).signal(consentOverriddenSignal, override);
+        } catch (error) {
+          if (isCancellation(error)) throw error; // a cancelled case stops here, it does not carry on
+          engine.log({ source: 'engine', type: 'consent-override-not-forwarded', ref: override.promptId, status: 'rejected', rule: 'R-2', reason: entry.workflowId });
+        }
+      }, { key: `child:${entry.workflowId}` });
+    }
+  };
+
+  const refuseEvent = (event: DomainEvent): { rejected: string } | undefined => {
+    if (stage === 'closed') return { rejected: 'the referral is closed' };
+    if (event.type !== 'consent-recorded') {
+      return {
+        rejected:
+          stage === 'assessments-running'
+            ? `send ${event.type} events to the child's assessment (assessment-${input.referralId}-<childRef>)`
+            : `a ${event.type} event does not fit a referral awaiting its duty decision`,
+      };
+    }
+    return undefined;
+  };
+
   engine.installHandlers({
+    refuseEvent,
     onEvent(event: DomainEvent): EventVerdict {
-      if (stage === 'closed') return { rejected: 'the referral is closed' };
-      if (event.type !== 'consent-recorded') {
-        return {
-          rejected:
-            stage === 'assessments-running'
-              ? `send ${event.type} events to the child's assessment (assessment-${input.referralId}-<childRef>)`
-              : `a ${event.type} event does not fit a referral awaiting its duty decision`,
-        };
-      }
+      const refusal = refuseEvent(event);
+      if (refusal) return refusal;
+      if (event.type !== 'consent-recorded') return;
       if (event.given) {
         consent = 'given';
         engine.withdrawPrompts('consent-override', 'consent was given');
@@ -223,6 +255,9 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
           // R-2: the authorisation and its reasons (the rationale) are on the record.
           consent = decision.decision === 'approve' ? 'overridden' : 'refused';
           outbound.caseRecord('consent-override', { decision: decision.decision, decidedAt: decision.decidedAt });
+          if (engine.integrity && decision.decision === 'approve') {
+            forwardOverride({ promptId: prompt.promptId, decidedBy: decision.decidedBy, decidedAt: decision.decidedAt });
+          }
           return;
         default:
           return;
@@ -239,9 +274,14 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
   });
 
   const receivedYear = new Date(receivedAtMs).getUTCFullYear();
-  const calendar = await loadWorkingCalendar({ region: policy.bankHolidayRegion, timeZone: policy.timeZone, fromYear: receivedYear - 1, toYear: receivedYear + 3 });
+  // A back-dated (migrated) referral's case runs from its receipt until years from now:
+  // the calendar covers both, so no working day of today is counted from weekends alone.
+  const toYear = (engine.integrity ? Math.max(receivedYear, new Date(Date.now()).getUTCFullYear()) : receivedYear) + 3;
+  const calendar = await loadWorkingCalendar({ region: policy.bankHolidayRegion, timeZone: policy.timeZone, fromYear: receivedYear - 1, toYear });
   const referralDate = localDateOf(calendar, receivedAtMs);
   loaded.calendar = calendar;
+  applyPromptTiming(engine, calendar, policy, outbound);
+  engine.setDecisionsNotBefore(receivedAtMs);
   mustBeAssessed = input.children.filter((child) => isHomeless16Or17(child, referralDate)).map((child) => child.childRef);
 
   // R-1: within one working day; sooner with a child protection concern. From the time the
@@ -250,7 +290,7 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
     ? addHours(receivedAtMs, policy.dutyDecisionChildProtectionHours)
     : addWorkingDays(calendar, receivedAtMs, policy.dutyDecisionWorkingDays);
   loaded.dutyDecisionDueAt = dutyDecisionDueAt;
-  const dutyPrompt = engine.raisePrompt('duty-decision', 'R-1', { dueBy: dutyDecisionDueAt });
+  const dutyPrompt = engine.raisePrompt('duty-decision', 'R-1', { dueBy: dutyDecisionDueAt, escalatedByWorkflow: true });
   // Added after the first release: referrals already running replay without it (patched()
   // is false for them), new ones tell the duty manager at once when a child may be at risk.
   if (patched('notify-duty-manager-of-child-protection-referral') && input.childProtectionConcern) {
@@ -259,7 +299,8 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
   engine.setDeadline('duty-decision', dutyDecisionDueAt, () => {
     if (dutyPrompt.status !== 'open') return;
     dutyDecisionOverdue = true;
-    engine.log({ source: 'engine', type: 'deadline-passed', status: 'applied', rule: 'R-1', reason: 'duty-decision' });
+    dutyPrompt.overdue = true;
+    if (!engine.integrity) engine.log({ source: 'engine', type: 'deadline-passed', status: 'applied', rule: 'R-1', reason: 'duty-decision' });
     // The referral is never dropped: the duty-decision prompt stays open, and it escalates.
     const escalation = engine.raisePrompt('escalation', 'R-1', { about: 'duty-decision' });
     outbound.notify('manager', 'duty-decision-overdue', 'R-1', { promptId: escalation.promptId });

@@ -28,6 +28,8 @@ export const WorkingDaysToCompleteKey = defineSearchAttributeKey(
   'WorkingDaysToComplete',
   SearchAttributeType.INT,
 );
+/** Notifications and case records that failed and have not gone through since: an operations alert when > 0. */
+export const FailingDeliveriesKey = defineSearchAttributeKey('FailingDeliveries', SearchAttributeType.INT);
 
 /** Every custom attribute, for registering them on a server. */
 export const allSearchAttributeKeys = [
@@ -45,4 +47,5 @@ export const allSearchAttributeKeys = [
   CompletedWithinTimescaleKey,
   SeenWithinTimescaleKey,
   WorkingDaysToCompleteKey,
+  FailingDeliveriesKey,
 ] as const;

@@ -10,8 +10,9 @@ import type { Section47EnquiryInput, Section47Result } from '../domain/process';
 import type { AnyDecision, Prompt } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
 import { addHours, addWorkingDays } from '../domain/working-days';
-import { CaseEngine, type EventVerdict } from './engine';
+import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
 import { createOutbound } from './outbound';
+import { applyPromptTiming } from './prompt-timing';
 import { LocalAuthorityKey, ManagerIdKey, ReferralIdKey, StageKey, TeamKey, TrackKey } from './search-attributes';
 
 export { section47EnquiryWorkflowId };
@@ -32,6 +33,8 @@ export interface Section47State {
   conferenceDueAt?: string;
   conferenceHeldAt?: string;
   overdue: { childSeen: boolean; conference: boolean };
+  /** The pending deadlines, earliest first. */
+  deadlines: PendingDeadline[];
   prompts: Prompt[];
   openPrompts: Prompt[];
   record: RecordEntry[];
@@ -45,11 +48,14 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
 
   let stage: Section47Stage = 'enquiring';
   const childSeenDueAt = addHours(Date.parse(input.startedAt), policy.section47ChildSeenHours);
-  let childSeenAt: string | undefined;
+  // Seen after the strategy discussion was called and before this enquiry started: credited here.
+  let childSeenAt: string | undefined = engine.integrity ? input.childSeenAt : undefined;
   let outcome: Section47Result['outcome'] | undefined;
   let conferenceDueAt: number | undefined;
   let conferenceHeldAt: string | undefined;
   const overdue = { childSeen: false, conference: false };
+  applyPromptTiming(engine, calendar, policy, outbound);
+  engine.setDecisionsNotBefore(Date.parse(input.startedAt));
 
   const state = (): Section47State => ({
     workflowId: engine.workflowId,
@@ -65,13 +71,14 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
     conferenceDueAt: conferenceDueAt === undefined ? undefined : iso(conferenceDueAt),
     conferenceHeldAt,
     overdue,
+    deadlines: engine.pendingDeadlines(),
     prompts: engine.prompts,
     openPrompts: engine.openPrompts(),
     record: engine.record,
   });
 
   const escalate = (about: string, recipients: Array<'manager' | 'head-of-service'>) => {
-    engine.log({ source: 'engine', type: 'deadline-passed', status: 'applied', rule: 'R-27', reason: about });
+    if (!engine.integrity) engine.log({ source: 'engine', type: 'deadline-passed', status: 'applied', rule: 'R-27', reason: about });
     const prompt = engine.raisePrompt('escalation', 'R-27', { about });
     for (const recipient of recipients) outbound.notify(recipient, `${about}-overdue`, 'R-27', { promptId: prompt.promptId });
   };
@@ -79,14 +86,25 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
   const conclude = () => {
     stage = 'concluded';
     engine.clearDeadline('child-seen');
-    engine.clearDeadline('conference');
+    engine.clearDeadline('initial-child-protection-conference');
     engine.withdrawPrompts('escalation', 'the enquiry concluded');
     outbound.caseRecord('section-47-outcome', { outcome, childSeenAt, conferenceDueAt: conferenceDueAt && iso(conferenceDueAt), conferenceHeldAt });
   };
 
+  const refuseEvent = (event: DomainEvent): { rejected: string; rule?: string } | undefined => {
+    if (stage === 'concluded') return { rejected: 'the section 47 enquiry has concluded', rule: 'R-27' };
+    if (event.type === 'child-seen') return undefined;
+    if (event.type === 'child-protection-conference-held') {
+      return stage === 'awaiting-conference' ? undefined : { rejected: 'no initial child protection conference was decided on in this enquiry', rule: 'R-27' };
+    }
+    return { rejected: `a ${event.type} event belongs to the child's assessment, not the section 47 enquiry` };
+  };
+
   engine.installHandlers({
+    refuseEvent,
     onEvent(event: DomainEvent): EventVerdict {
-      if (stage === 'concluded') return { rejected: 'the section 47 enquiry has concluded', rule: 'R-27' };
+      const refusal = refuseEvent(event);
+      if (refusal) return refusal;
       if (event.type === 'child-seen') {
         if (childSeenAt !== undefined) return { rule: 'R-27' };
         childSeenAt = event.occurredAt;
@@ -94,13 +112,9 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
         engine.withdrawPrompts('escalation', 'the child has been seen', 'child-seen');
         return { rule: 'R-27' };
       }
-      if (event.type === 'child-protection-conference-held') {
-        if (stage !== 'awaiting-conference') return { rejected: 'no initial child protection conference was decided on in this enquiry', rule: 'R-27' };
-        conferenceHeldAt = event.occurredAt;
-        conclude();
-        return { rule: 'R-27' };
-      }
-      return { rejected: `a ${event.type} event belongs to the child's assessment, not the section 47 enquiry` };
+      conferenceHeldAt = event.occurredAt;
+      conclude();
+      return { rule: 'R-27' };
     },
     validateDecision(prompt: Prompt) {
       // An enquiry cannot conclude on a child nobody has seen (R-27).
@@ -113,7 +127,7 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
       if (outcome === 'initial-child-protection-conference') {
         stage = 'awaiting-conference';
         conferenceDueAt = addWorkingDays(calendar, Date.parse(input.initialStrategyDiscussionAt), policy.initialConferenceWorkingDays);
-        engine.setDeadline('conference', conferenceDueAt, () => {
+        engine.setDeadline('initial-child-protection-conference', conferenceDueAt, () => {
           if (stage !== 'awaiting-conference') return;
           overdue.conference = true;
           escalate('initial-child-protection-conference', ['manager', 'head-of-service']);
@@ -134,8 +148,12 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
     ],
   });
 
-  engine.raisePrompt('section-47-outcome', 'R-27');
-  engine.setDeadline('child-seen', childSeenDueAt, () => {
+  // The outcome is needed in time for a conference: it is due when a conference would be.
+  const outcomeDueBy = engine.integrity
+    ? addWorkingDays(calendar, Date.parse(input.initialStrategyDiscussionAt), policy.initialConferenceWorkingDays)
+    : undefined;
+  engine.raisePrompt('section-47-outcome', 'R-27', outcomeDueBy === undefined ? {} : { dueBy: outcomeDueBy });
+  if (childSeenAt === undefined) engine.setDeadline('child-seen', childSeenDueAt, () => {
     if (childSeenAt !== undefined || stage === 'concluded') return;
     overdue.childSeen = true;
     escalate('child-seen', ['manager']);

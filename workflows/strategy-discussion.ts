@@ -5,15 +5,17 @@
  * emergency protective action — which is followed by an enquiry too, since emergency
  * protection is always followed by section 47 enquiries.
  */
-import { isCancellation, ParentClosePolicy, startChild } from '@temporalio/workflow';
+import { CancellationScope, getExternalWorkflowHandle, isCancellation, ParentClosePolicy, startChild } from '@temporalio/workflow';
 import type { DomainEvent } from '../domain/events';
 import { section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../domain/ids';
 import type { Section47EnquiryInput, Section47Result, StrategyDiscussionInput, StrategyDiscussionResult } from '../domain/process';
 import type { AnyDecision, DecisionFor, Prompt } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
 import { addWorkingDays } from '../domain/working-days';
-import { CaseEngine, type EventVerdict } from './engine';
+import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
+import { eventSignal } from './messages';
 import { createOutbound } from './outbound';
+import { applyPromptTiming } from './prompt-timing';
 import { section47EnquiryWorkflow } from './section47-enquiry';
 import { LocalAuthorityKey, ManagerIdKey, ReferralIdKey, StageKey, TeamKey, TrackKey } from './search-attributes';
 
@@ -37,6 +39,10 @@ export interface StrategyDiscussionState {
   safetyPlanUntil?: string;
   section47WorkflowId?: string;
   section47?: Section47Result;
+  /** The child was seen (as the assessment forwarded) after this discussion was called. */
+  childSeenAt?: string;
+  /** The pending deadlines, earliest first. */
+  deadlines: PendingDeadline[];
   prompts: Prompt[];
   openPrompts: Prompt[];
   record: RecordEntry[];
@@ -59,6 +65,10 @@ export async function strategyDiscussionWorkflow(input: StrategyDiscussionInput)
   let safetyPlanUntil: string | undefined;
   let section47WorkflowId: string | undefined;
   let section47: Section47Result | undefined;
+  let childSeenAt: string | undefined;
+  let enquiryRunning = false;
+  applyPromptTiming(engine, calendar, policy, outbound);
+  engine.setDecisionsNotBefore(Date.parse(input.calledAt));
 
   const state = (): StrategyDiscussionState => ({
     workflowId: engine.workflowId,
@@ -75,6 +85,8 @@ export async function strategyDiscussionWorkflow(input: StrategyDiscussionInput)
     safetyPlanUntil,
     section47WorkflowId,
     section47,
+    childSeenAt,
+    deadlines: engine.pendingDeadlines(),
     prompts: engine.prompts,
     openPrompts: engine.openPrompts(),
     record: engine.record,
@@ -96,8 +108,10 @@ export async function strategyDiscussionWorkflow(input: StrategyDiscussionInput)
       childRef: input.childRef,
       sequence: input.sequence,
       startedAt: decidedAt,
-      // The conference deadline runs from the first strategy discussion of this child (R-27).
-      initialStrategyDiscussionAt: input.initialStrategyDiscussionAt ?? decidedAt,
+      // R-27: the conference deadline runs from the strategy discussion that started this
+      // enquiry (cases started before the deadline-integrity change: the child's first).
+      initialStrategyDiscussionAt: engine.integrity ? decidedAt : (input.initialStrategyDiscussionAt ?? decidedAt),
+      ...(engine.integrity && childSeenAt !== undefined ? { childSeenAt } : {}),
     };
     const workflowId = section47WorkflowId;
     engine.later(async () => {
@@ -108,21 +122,60 @@ export async function strategyDiscussionWorkflow(input: StrategyDiscussionInput)
           // A statutory enquiry goes on even if this discussion's workflow is ended by operations.
           parentClosePolicy: ParentClosePolicy.ABANDON,
         });
+        enquiryRunning = true;
         const result = await handle.result();
         section47 = result;
         engine.log({ source: 'engine', type: 'section-47-concluded', ref: workflowId, status: 'applied', rule: 'R-27', reason: result.outcome });
       } catch (error) {
-        if (isCancellation(error)) throw error; // a cancelled case stops here, it does not carry on
-        engine.log({ source: 'engine', type: 'section-47-failed', ref: workflowId, status: 'rejected', rule: 'R-27', reason: error instanceof Error ? error.message : String(error) });
-        outbound.notify('manager', 'section-47-enquiry-failed', 'R-27');
+        // This discussion being cancelled stops it; the enquiry alone being cancelled (by
+        // operations) is recorded, and the discussion concludes.
+        const ownCancellation = !engine.integrity || CancellationScope.current().consideredCancelled;
+        if (isCancellation(error) && ownCancellation) throw error;
+        const cancelled = isCancellation(error);
+        engine.log({
+          source: 'engine',
+          type: cancelled ? 'section-47-cancelled' : 'section-47-failed',
+          ref: workflowId,
+          status: cancelled ? 'applied' : 'rejected',
+          rule: 'R-27',
+          reason: error instanceof Error ? error.message : String(error),
+        });
+        outbound.notify('manager', cancelled ? 'section-47-enquiry-cancelled' : 'section-47-enquiry-failed', 'R-27');
       }
+      enquiryRunning = false;
       stage = 'concluded';
     });
   };
 
+  /**
+   * The assessment forwards the child being seen and a conference held. Seen before the
+   * enquiry starts, it is credited to the enquiry; later ones go on to the enquiry.
+   */
+  const refuseEvent = (event: DomainEvent): { rejected: string } | undefined => {
+    const forwarded = engine.integrity && (event.type === 'child-seen' || (event.type === 'child-protection-conference-held' && stage === 'section-47-enquiry'));
+    if (forwarded && stage !== 'concluded') return undefined;
+    return { rejected: `a ${event.type} event belongs to the child's assessment (which forwards what the section 47 enquiry needs)` };
+  };
+
   engine.installHandlers({
+    refuseEvent,
     onEvent(event: DomainEvent): EventVerdict {
-      return { rejected: `a ${event.type} event belongs to the child's assessment (which forwards what the section 47 enquiry needs)` };
+      const refusal = refuseEvent(event);
+      if (refusal) return refusal;
+      if (event.type === 'child-seen' && childSeenAt === undefined) childSeenAt = event.occurredAt;
+      if (enquiryRunning && section47WorkflowId) {
+        const target = section47WorkflowId;
+        engine.later(async () => {
+          try {
+            await getExternalWorkflowHandle(target).signal(eventSignal, event);
+            engine.log({ source: 'engine', type: 'event-forwarded', ref: event.eventId, status: 'applied', rule: 'R-27', reason: target });
+          } catch (error) {
+            if (isCancellation(error)) throw error; // a cancelled case stops here, it does not carry on
+            engine.log({ source: 'engine', type: 'event-not-forwarded', ref: event.eventId, status: 'rejected', rule: 'R-27', reason: target });
+          }
+        });
+      }
+      return { rule: 'R-27' };
     },
     validateDecision(prompt: Prompt, decision: AnyDecision) {
       if (prompt.kind !== 'strategy-discussion-outcome') return undefined;
@@ -136,7 +189,7 @@ export async function strategyDiscussionWorkflow(input: StrategyDiscussionInput)
       outcome = answer.decision;
       attendees = answer.attendees;
       heldAt = answer.decidedAt;
-      engine.clearDeadline('discussion');
+      engine.clearDeadline('strategy-discussion');
       engine.withdrawPrompts('escalation', 'the strategy discussion was held');
       outbound.caseRecord('strategy-discussion-outcome', { outcome, heldAt, attendees });
       if (answer.decision === 'emergency-action') {
@@ -161,12 +214,13 @@ export async function strategyDiscussionWorkflow(input: StrategyDiscussionInput)
     ],
   });
 
-  const outcomePrompt = engine.raisePrompt('strategy-discussion-outcome', 'R-26', { dueBy: discussionDueAt });
+  const outcomePrompt = engine.raisePrompt('strategy-discussion-outcome', 'R-26', { dueBy: discussionDueAt, escalatedByWorkflow: true });
   outbound.notify('manager', 'strategy-discussion-called', 'R-26', { promptId: outcomePrompt.promptId }, true);
-  engine.setDeadline('discussion', discussionDueAt, () => {
+  engine.setDeadline('strategy-discussion', discussionDueAt, () => {
     if (stage !== 'awaiting-discussion') return;
     overdue = true;
-    engine.log({ source: 'engine', type: 'deadline-passed', status: 'applied', rule: 'R-26', reason: 'strategy-discussion' });
+    outcomePrompt.overdue = true;
+    if (!engine.integrity) engine.log({ source: 'engine', type: 'deadline-passed', status: 'applied', rule: 'R-26', reason: 'strategy-discussion' });
     const escalation = engine.raisePrompt('escalation', 'R-26', { about: 'strategy-discussion' });
     outbound.notify('manager', 'strategy-discussion-overdue', 'R-26', { promptId: escalation.promptId });
   });

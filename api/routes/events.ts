@@ -8,7 +8,9 @@ import { HttpError, parseOr400, refuseFutureTimes } from '../errors';
 
 /**
  * Delivers one field event through the `recordEvent` Update: the workflow says whether the
- * eventId had reached it before, so a retried delivery answers `duplicate: true`.
+ * eventId had reached it before, so a retried delivery answers `duplicate: true`. An event
+ * the case cannot take (it does not fit the stage, a rule refuses it) answers 422
+ * `event-refused` with the reason, and its eventId stays free for a corrected resend.
  */
 export async function deliverEvent(client: Client, workflowId: string, req: Request, res: Response, now: Date): Promise<void> {
   auditTarget(res, { workflowId });
@@ -42,7 +44,7 @@ export async function translateWorkflowError(client: Client, error: unknown, wor
     const details = error.cause.details?.[0];
     const extra: Record<string, unknown> = {};
     if (details && typeof details === 'object') {
-      for (const [key, value] of Object.entries(details)) if (key === 'allowedDecisions' || key === 'issues') extra[key] = value;
+      for (const [key, value] of Object.entries(details)) if (['allowedDecisions', 'issues', 'rule'].includes(key)) extra[key] = value;
     }
     return new HttpError(422, error.cause.type ?? 'rejected', error.cause.message, extra);
   }

@@ -8,7 +8,7 @@ import { TeamKey } from '../../workflows/search-attributes';
 import { auditTarget } from '../audit';
 import { principalOf, type Principal } from '../auth';
 import { guard, type RouteContext } from '../context';
-import { HttpError, parseOr400 } from '../errors';
+import { HttpError, parseOr400, refuseFutureTimes } from '../errors';
 import { promptIdParam, safeWorkflowIdOfPrompt } from '../ids';
 import { listAll, literal } from '../visibility';
 import { translateWorkflowError } from './events';
@@ -98,6 +98,8 @@ export function promptRoutes(ctx: RouteContext): Router {
       const promptId = promptIdParam(req.params.promptId);
       const workflowId = workflowIdOfPrompt(promptId) as string;
       const body = parseOr400(decisionRequestSchema, req.body);
+      // A decision dated ahead of now would settle a deadline that has not been met yet.
+      refuseFutureTimes({ decidedAt: body.decidedAt }, ctx.now());
       const principal = principalOf(res);
       try {
         if (principal.team) {

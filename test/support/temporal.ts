@@ -101,7 +101,10 @@ export async function devServerHarness(options: DevServerHarnessOptions = {}): P
 }
 
 /** A worker on the time-skipping environment, on a task queue of its own. */
-export async function timeSkippingWorker(env: TestWorkflowEnvironment): Promise<{ worker: Worker; taskQueue: string; outboxDir: string }> {
+export async function timeSkippingWorker(
+  env: TestWorkflowEnvironment,
+  outbound: { webhookUrl?: string; webhookSecret?: string } = {},
+): Promise<{ worker: Worker; taskQueue: string; outboxDir: string }> {
   const taskQueue = `test-${randomUUID()}`;
   const outboxDir = mkdtempSync(join(tmpdir(), 'outbox-'));
   const worker = await createWorker({
@@ -109,7 +112,7 @@ export async function timeSkippingWorker(env: TestWorkflowEnvironment): Promise<
     namespace: 'default',
     taskQueue,
     codec: testCodec(),
-    deps: { outbound: { outboxDir } },
+    deps: { outbound: { outboxDir, ...outbound } },
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
   return { worker, taskQueue, outboxDir };
