@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { dataConverter } from '../../common/temporal';
 import { AssessmentHarness, useTimeSkippingHarness } from '../support/assessment-harness';
 import { testCodec } from '../support/payload-keys';
-import { assessmentSignedOff, referralClosedAtDutyDecision, section47WithConference, type ScenarioRun } from './scenarios';
+import { assessmentSignedOff, referralClosedAtDutyDecision, section47WithConference, strategyDiscussionFromDutyDecision, type ScenarioRun } from './scenarios';
 
 /**
  * Complete runs, start to end, replayed at once on the same code. With
@@ -49,6 +49,15 @@ describe('complete runs', () => {
   it('R-27 a strategy discussion with a section 47 enquiry and a late conference runs to the end and replays', async () => {
     const run = await section47WithConference(harness);
     expect(run.results.strategyDiscussion).toMatchObject({ outcome: 'section-47-enquiry', section47: { outcome: 'initial-child-protection-conference' } });
+    expect(run.results.conferenceOverdue).toBe(true);
+    await replayAndKeep(run);
+  });
+
+  it('R-13 a strategy discussion called by the duty decision, a late allocation, a child seen before the enquiry and a sign-off run to the end and replay', async () => {
+    const run = await strategyDiscussionFromDutyDecision(harness);
+    expect(run.results.strategyDiscussion).toMatchObject({ outcome: 'section-47-enquiry', section47: { outcome: 'child-in-need-plan' } });
+    expect(run.results.assessment).toMatchObject({ stage: 'completed', outcome: 'child-in-need-plan' });
+    expect(run.results.referral).toMatchObject({ stage: 'closed' });
     await replayAndKeep(run);
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import { assessmentWorkflowId, referralWorkflowId, section47EnquiryWorkflowId } from '../../domain/ids';
+import { assessmentWorkflowId, referralWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
 import type { AssessmentState } from '../../workflows/assessment';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import { referralWorkflow } from '../../workflows/referral';
@@ -114,8 +114,13 @@ export async function section47WithConference(harness: AssessmentHarness): Promi
     if (!((await enquiry.query(stateQuery)) as { childSeenAt?: string }).childSeenAt) throw new Error('not seen yet');
   });
   await decide(harness, enquiry, 'section-47-outcome', 'initial-child-protection-conference');
-  // The conference is late: the deadline escalates before it is held.
-  await harness.env.sleep(16 * DAY_MS);
+  // The conference is late (more than 15 working days): the deadline escalates before it is held.
+  await harness.env.sleep(30 * DAY_MS);
+  const late = await harness.eventually(async () => {
+    const current = (await enquiry.query(stateQuery)) as { overdue: { conference: boolean } };
+    if (!current.overdue.conference) throw new Error('the conference deadline has not passed yet');
+    return current;
+  });
   await send(harness, enquiry, { type: 'child-protection-conference-held' });
   const result = await discussion.result();
   return {
@@ -124,6 +129,54 @@ export async function section47WithConference(harness: AssessmentHarness): Promi
       { workflowId: discussion.workflowId, kind: 'strategy-discussion', history: await discussion.fetchHistory() },
       { workflowId: enquiry.workflowId, kind: 'section-47-enquiry', history: await enquiry.fetchHistory() },
     ],
-    results: { strategyDiscussion: result },
+    results: { strategyDiscussion: result, conferenceOverdue: late.overdue.conference },
+  };
+}
+
+/**
+ * A referral whose duty decision calls a strategy discussion at once: the allocation runs
+ * late and is escalated (R-4), the child seen before the enquiry starts is credited to it
+ * (R-27), the enquiry concludes, and the assessment is signed off with a child in need plan
+ * handed on to start (R-23), then runs out its review window.
+ */
+export async function strategyDiscussionFromDutyDecision(harness: AssessmentHarness): Promise<ScenarioRun> {
+  const referralId = `REF-SD-${unique()}`;
+  const referral = await startReferral(harness, referralId, iso((await harness.now()) - HOUR_MS), true);
+  await decide(harness, referral, 'duty-decision', 'strategy-discussion');
+  const assessment = harness.env.client.workflow.getHandle(assessmentWorkflowId(referralId, 'C-1'));
+  await openPrompt(harness, assessment, 'allocation');
+  await harness.env.sleep(4 * DAY_MS);
+  await openPrompt(harness, assessment, 'escalation');
+  await send(harness, assessment, { type: 'child-seen', seenAlone: true, viewsRecorded: true });
+  const discussion = harness.env.client.workflow.getHandle(strategyDiscussionWorkflowId(referralId, 'C-1', 1));
+  await harness.eventually(async () => {
+    if (!((await discussion.query(stateQuery)) as { childSeenAt?: string }).childSeenAt) throw new Error('not credited yet');
+  });
+  await decide(harness, discussion, 'strategy-discussion-outcome', 'section-47-enquiry', { attendees: ['police', 'health'] });
+  const enquiry = harness.env.client.workflow.getHandle(section47EnquiryWorkflowId(referralId, 'C-1', 1));
+  await decide(harness, enquiry, 'section-47-outcome', 'child-in-need-plan');
+  const discussionResult = await discussion.result();
+  await decide(harness, assessment, 'allocation', 'allocate', { socialWorkerId: 'SW-1', track: 'S17', assessmentType: 'complex' });
+  await send(harness, assessment, { type: 'home-visited', bedroomSeen: true });
+  await send(harness, assessment, { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true });
+  await send(harness, assessment, { type: 'agency-information-received', agency: 'police' });
+  await send(harness, assessment, { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] });
+  await send(harness, assessment, { type: 'assessment-submitted' });
+  await decide(harness, assessment, 'sign-off', 'sign-off', {
+    outcome: 'child-in-need-plan',
+    determinations: { childInNeed: true, significantHarmSuspected: true, accommodationNeeded: false },
+    checklist: allMet(),
+  });
+  const referralResult = await referral.result();
+  const assessmentResult = await assessment.result();
+  return {
+    name: 'strategy-discussion-from-duty-decision',
+    histories: [
+      { workflowId: referral.workflowId, kind: 'referral', history: await referral.fetchHistory() },
+      { workflowId: assessment.workflowId, kind: 'assessment', history: await assessment.fetchHistory() },
+      { workflowId: discussion.workflowId, kind: 'strategy-discussion', history: await discussion.fetchHistory() },
+      { workflowId: enquiry.workflowId, kind: 'section-47-enquiry', history: await enquiry.fetchHistory() },
+    ],
+    results: { referral: referralResult, assessment: assessmentResult, strategyDiscussion: discussionResult },
   };
 }
