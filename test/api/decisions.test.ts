@@ -137,7 +137,7 @@ describe('prompts and decisions', () => {
     expect(missing.issues.map((issue) => issue.path)).toEqual(expect.arrayContaining(['decision', 'rationale', 'decidedAt']));
 
     // Still open and answerable after all those refusals.
-    const ok = await api.call('POST', `/v1/prompts/${promptId}/decision`, { token: managerT1, body: { decision: 'single-assessment', rationale: 'needs assessing', decidedAt: '2026-11-20T12:00:00Z' } });
+    const ok = await api.call('POST', `/v1/prompts/${promptId}/decision`, { token: managerT1, body: { decision: 'single-assessment', rationale: 'needs assessing', decidedAt: new Date().toISOString() } });
     expect(ok.status).toBe(200);
   });
 
@@ -159,8 +159,10 @@ describe('prompts and decisions', () => {
   // received earlier is due first, whichever was started first.
   it('lists open prompts in order, oldest due first', async () => {
     const sortTeam = `T${Date.now().toString(36).toUpperCase()}S`;
-    const later = await startReferral(sortTeam, { receivedAt: '2026-11-19T09:00:00Z' });
-    const sooner = await startReferral(sortTeam, { receivedAt: '2026-11-18T09:00:00Z' });
+    // A week apart (relative to now, so they never age into another calendar): a week always
+    // holds a working day, so their due times differ whatever day this runs on.
+    const later = await startReferral(sortTeam, { receivedAt: new Date(Date.now() - 86_400_000).toISOString() });
+    const sooner = await startReferral(sortTeam, { receivedAt: new Date(Date.now() - 8 * 86_400_000).toISOString() });
     const manager = await api.token('manager', 'MGR-5', sortTeam);
     const prompts = await eventually(async () => {
       const found = await promptsOf(manager, '?kind=duty-decision');

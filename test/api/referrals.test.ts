@@ -54,7 +54,9 @@ describe('POST /v1/referrals', () => {
 
   it('accepts a receivedAt in the past', async () => {
     const referralId = newReferralId();
-    const answer = await api.call('POST', '/v1/referrals', { token: system, body: referralBody(referralId, { receivedAt: '2025-01-06T08:00:00Z' }) });
+    // Back-dated by more than a year (a migrated case), relative to now.
+    const receivedAt = new Date(Date.now() - 400 * 86_400_000).toISOString();
+    const answer = await api.call('POST', '/v1/referrals', { token: system, body: referralBody(referralId, { receivedAt }) });
     expect(answer.status).toBe(201);
   });
 

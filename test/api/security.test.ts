@@ -104,7 +104,7 @@ describe('audit trail', () => {
     const before = api.auditRecords().length;
     const started = await api.call('POST', '/v1/referrals', { token: tokens.system, body: referralBody(referralId, { team: 'TEAM-4242', localAuthority: 'LA-4242', children: [{ childRef: 'CHILD-98765' }] }) });
     expect(started.status).toBe(201);
-    const event = { type: 'new-information', eventId: 'EV-AUDIT-1', occurredAt: '2026-11-20T10:00:00Z', actor: 'SW-1', summary: 'SECRET-SUMMARY-TEXT' };
+    const event = { type: 'new-information', eventId: 'EV-AUDIT-1', occurredAt: new Date().toISOString(), actor: 'SW-1', summary: 'SECRET-SUMMARY-TEXT' };
     expect((await api.call('POST', `/v1/referrals/${referralId}/events`, { token: tokens.social_worker, body: event })).status).toBe(202);
     expect((await api.call('GET', `/v1/referrals/${referralId}`, { token: tokens.operations })).status).toBe(200);
 

@@ -104,8 +104,11 @@ describe('GET /v1/reports/timeliness', () => {
     await start(completed('2026-11-03T10:00:00Z', 20, true, true));
     await start(completed('2026-08-03T10:00:00Z', 20, true, true)); // outside the period asked for
     await start([{ key: CompletionDueAtKey, value: new Date('2026-11-01T17:00:00Z') }]); // open, past due
-    await start([{ key: CompletionDueAtKey, value: new Date('2027-03-01T17:00:00Z') }, { key: OverdueKey, value: true }]); // flagged overdue
-    await start([{ key: CompletionDueAtKey, value: new Date('2027-03-01T17:00:00Z') }]); // open, not yet due
+    // Not yet due: a date relative to now (a fixed one would fall due one day), and after the
+    // period asked for, so that only the total counts the one flagged overdue.
+    const notYetDue = new Date(Date.now() + 60 * 86_400_000);
+    await start([{ key: CompletionDueAtKey, value: notYetDue }, { key: OverdueKey, value: true }]); // flagged overdue
+    await start([{ key: CompletionDueAtKey, value: notYetDue }]); // open, not yet due
 
     type Report = { periods: Array<Record<string, unknown>>; openPastDueTotal: number };
     const report = await eventually(async () => {

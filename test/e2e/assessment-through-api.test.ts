@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checklistItems } from '../../domain/prompts';
 import { eventually, newReferralId, startApi, type ApiUnderTest } from '../api/support';
+import { bornYearsAgo } from '../support/assessment-harness';
 
 /**
  * A whole assessment driven only through the HTTP API, on the real dev server: referral,
@@ -49,7 +50,7 @@ describe('a whole assessment through the API', () => {
           referrerType: 'health',
           childProtectionConcern: false,
           team: 'TEAM-E2E',
-          children: [{ childRef: 'C-1', dateOfBirth: '2014-02-01', schoolAge: true }],
+          children: [{ childRef: 'C-1', dateOfBirth: bornYearsAgo(12.5), schoolAge: true }],
         },
       }),
       201,

@@ -36,7 +36,7 @@ describe('end to end on the dev server', () => {
     const referralId = `REF-${Date.now()}`;
     const started = await post('/v1/referrals', {
       referralId,
-      receivedAt: '2026-11-20T09:00:00Z',
+      receivedAt: new Date(Date.now() - 3_600_000).toISOString(),
       referrerType: 'education',
       childProtectionConcern: false,
       children: [{ childRef: 'C-77' }],
@@ -50,7 +50,7 @@ describe('end to end on the dev server', () => {
     const sent = await post(`/v1/referrals/${referralId}/events`, {
       type: 'consent-recorded',
       eventId: 'EV-CONSENT-1',
-      occurredAt: '2026-11-20T09:30:00Z',
+      occurredAt: new Date(Date.now() - 1_800_000).toISOString(),
       actor: 'SW-9',
       given: true,
     });

@@ -6,7 +6,8 @@ import type { ReferralRequest } from '../../domain/referral';
 import type { AssessmentState } from '../../workflows/assessment';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import { referralWorkflow, type ReferralState } from '../../workflows/referral';
-import { AssessmentHarness, DAY_MS, HOUR_MS, iso, useTimeSkippingHarness } from '../support/assessment-harness';
+import { AssessmentHarness, bornYearsAgo, DAY_MS, HOUR_MS, iso, useTimeSkippingHarness } from '../support/assessment-harness';
+import { addWorkingDaysIndependent } from '../support/independent-calendar';
 
 let env: TestWorkflowEnvironment;
 let harness: AssessmentHarness;
@@ -30,7 +31,7 @@ async function startReferral(overrides: Partial<ReferralRequest> = {}, receivedA
         childProtectionConcern: false,
         team: 'TEAM-1',
         managerId: 'MGR-1',
-        children: [{ childRef: 'C-1', dateOfBirth: '2015-03-01' }],
+        children: [{ childRef: 'C-1', dateOfBirth: bornYearsAgo(11) }],
         ...overrides,
       },
     ],
@@ -65,9 +66,12 @@ describe('referral workflow', () => {
     const before = await ready(handle);
     const receivedAt = Date.parse(before.receivedAt);
     const dueBy = Date.parse(promptOf(before, 'duty-decision').dueBy!);
-    // One working day: at least 24 hours later, at the same time of day (more over a weekend).
+    // One working day, counted independently of the engine: the next working day at the same
+    // local time (from 00:00 of the next working day when received on a weekend or bank
+    // holiday, and an hour more or less across a clock change), whatever day this runs on.
+    expect(iso(dueBy)).toBe(addWorkingDaysIndependent(receivedAt, 1));
     expect(dueBy - receivedAt).toBeGreaterThanOrEqual(DAY_MS);
-    expect((dueBy - receivedAt) % DAY_MS).toBe(0);
+    expect(before.dutyDecisionDueAt).toBe(iso(dueBy));
 
     await env.sleep(dueBy - (await harness.now()) + HOUR_MS);
     const after = await harness.eventually(async () => {
@@ -129,7 +133,7 @@ describe('referral workflow', () => {
   });
 
   it('R-3 a decision for assessment starts one assessment per child, each a child workflow with its own id', async () => {
-    const handle = await startReferral({ children: [{ childRef: 'C-1', dateOfBirth: '2015-03-01' }, { childRef: 'C-2', dateOfBirth: '2019-07-01' }] });
+    const handle = await startReferral({ children: [{ childRef: 'C-1', dateOfBirth: bornYearsAgo(11) }, { childRef: 'C-2', dateOfBirth: bornYearsAgo(7) }] });
     const current = await ready(handle);
     await decide(handle, promptOf(current, 'duty-decision').promptId, 'single-assessment');
     const running = await harness.eventually(async () => {

@@ -1,6 +1,8 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
+import { DateTime } from 'luxon';
+import { buildWorkingCalendar } from '../../activities/calendar';
 import { addWorkingDays } from '../../domain/working-days';
 import { section47EnquiryWorkflowId } from '../../domain/ids';
 import type { StrategyDiscussionInput } from '../../domain/process';
@@ -8,6 +10,7 @@ import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages'
 import type { Section47State } from '../../workflows/section47-enquiry';
 import { strategyDiscussionWorkflow, type StrategyDiscussionState } from '../../workflows/strategy-discussion';
 import { AssessmentHarness, DAY_MS, HOUR_MS, iso, testCalendar, useTimeSkippingHarness } from '../support/assessment-harness';
+import { addWorkingDaysIndependent, bankHolidaysBetweenIndependent, LONDON } from '../support/independent-calendar';
 
 let env: TestWorkflowEnvironment;
 let harness: AssessmentHarness;
@@ -145,11 +148,29 @@ describe('strategy discussion and section 47 enquiry', () => {
     expect(result.section47?.conferenceHeldAt).toBeDefined();
   });
 
-  it('R-27 the conference deadline counts working days only, skipping Christmas, Boxing Day (substitute) and New Year', async () => {
-    // An initial strategy discussion on Monday 14 December 2026: 15 working days on is Thursday 7 January 2027.
-    const discussion = await startDiscussion({ sequence: 3, initialStrategyDiscussionAt: '2026-12-14T10:00:00.000Z' });
+  // Last in this file: it moves this file's test server on to the next Christmas.
+  it('R-27 the conference deadline counts working days only, skipping Christmas, Boxing Day and New Year (or their substitute days)', async () => {
+    // The next 14 December on the test server's clock, 10:00 London time: a strategy discussion
+    // held then has its conference due in January, after the bank holidays of Christmas Day,
+    // Boxing Day and New Year's Day (a substitute Monday or Tuesday when one falls on a weekend).
+    const now = DateTime.fromMillis(await harness.now(), { zone: LONDON });
+    let heldOn = DateTime.fromObject({ year: now.year, month: 12, day: 14, hour: 10 }, { zone: LONDON });
+    if (heldOn <= now) heldOn = heldOn.plus({ years: 1 });
+    const year = heldOn.year;
+    // A calendar that surely covers that Christmas and New Year (the referral loads its year -1 .. +3).
+    const calendar = buildWorkingCalendar({ region: 'england-and-wales', timeZone: LONDON, fromYear: year - 1, toYear: year + 1 });
+    expect(calendar.fromYear <= year && calendar.toYear >= year + 1).toBe(true);
+    await env.sleep(heldOn.toMillis() - now.toMillis());
+
+    const discussion = await startDiscussion({ sequence: 3, calendar });
     const current = await harness.eventually(async () => discussionState(discussion));
     await decide(discussion, promptOf(current, 'strategy-discussion-outcome').promptId, 'section-47-enquiry', { attendees: ['police', 'health'] });
+    const heldAt = Date.parse((await harness.eventually(async () => {
+      const state = await discussionState(discussion);
+      if (!state.heldAt) throw new Error('not held yet');
+      return state;
+    })).heldAt!);
+    expect(DateTime.fromMillis(heldAt, { zone: LONDON }).toISODate()).toBe(heldOn.toISODate());
     const enquiry = env.client.workflow.getHandle(section47EnquiryWorkflowId(current.referralId, 'C-1', 3));
     await harness.eventually(async () => enquiryState(enquiry));
     await enquiry.signal(eventSignal, { type: 'child-seen', eventId: 'EV-XMAS-SEEN-1', occurredAt: iso(await harness.now()), actor: 'SW-1', seenAlone: true, viewsRecorded: true });
@@ -164,8 +185,12 @@ describe('strategy discussion and section 47 enquiry', () => {
       if (!state.conferenceDueAt) throw new Error('no conference date yet');
       return state;
     });
-    expect(awaiting.conferenceDueAt).toBe('2027-01-07T10:00:00.000Z');
+    // Counted by the independent calculator: 15 working days, three bank holidays skipped.
+    const expected = addWorkingDaysIndependent(heldAt, 15);
+    expect(bankHolidaysBetweenIndependent(heldAt, expected)).toHaveLength(3);
+    expect(expected > `${year + 1}-01-01`).toBe(true);
+    expect(awaiting.conferenceDueAt).toBe(expected);
     await enquiry.signal(eventSignal, { type: 'child-protection-conference-held', eventId: 'EV-XMAS-HELD-1', occurredAt: iso(await harness.now()), actor: 'SW-1' });
-    expect((await discussion.result()).section47).toMatchObject({ outcome: 'initial-child-protection-conference', conferenceDueAt: '2027-01-07T10:00:00.000Z' });
+    expect((await discussion.result()).section47).toMatchObject({ outcome: 'initial-child-protection-conference', conferenceDueAt: expected });
   });
 });
