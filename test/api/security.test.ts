@@ -105,14 +105,15 @@ describe('audit trail', () => {
     const started = await api.call('POST', '/v1/referrals', { token: tokens.system, body: referralBody(referralId, { team: 'TEAM-4242', localAuthority: 'LA-4242', children: [{ childRef: 'CHILD-98765' }] }) });
     expect(started.status).toBe(201);
     const event = { type: 'new-information', eventId: 'EV-AUDIT-1', occurredAt: new Date().toISOString(), actor: 'SW-1', summary: 'SECRET-SUMMARY-TEXT' };
-    expect((await api.call('POST', `/v1/referrals/${referralId}/events`, { token: tokens.social_worker, body: event })).status).toBe(202);
+    // New information does not fit a referral awaiting its duty decision: refused (422), and audited as such.
+    expect((await api.call('POST', `/v1/referrals/${referralId}/events`, { token: tokens.social_worker, body: event })).status).toBe(422);
     expect((await api.call('GET', `/v1/referrals/${referralId}`, { token: tokens.operations })).status).toBe(200);
 
     const records = api.auditRecords().slice(before);
     expect(records).toHaveLength(3);
     expect(records.map((record) => [record.action, record.workflowId, record.status, record.who, record.roles])).toEqual([
       ['referral.start', `referral-${referralId}`, 201, 'USR-6', ['system']],
-      ['referral.event', `referral-${referralId}`, 202, 'USR-13', ['social_worker']],
+      ['referral.event', `referral-${referralId}`, 422, 'USR-13', ['social_worker']],
       ['referral.read', `referral-${referralId}`, 200, 'USR-10', ['operations']],
     ]);
     for (const record of records) expect(Date.parse(String(record.at))).not.toBeNaN();

@@ -69,9 +69,19 @@ function assertNoMarker(stored: unknown): void {
   expect(hits, 'the marker is readable in what the server stores').toEqual([]);
 }
 
-/** Every payload outside search attributes (plaintext by design) is sealed by the codec. */
+/**
+ * Every payload outside search attributes (plaintext by design) is sealed by the codec.
+ * The SDK writes a patch marker's data (the patch id, e.g. 'deadline-integrity': code, not
+ * case data) in clear, so the server can version workflows; those are checked to hold
+ * nothing but a patch id.
+ */
 function assertPayloadsEncrypted(history: HistoryEvent[]): number {
-  const payloads = findPayloads(history).filter((found) => !/searchAttributes|header/i.test(found.path));
+  const patchMarkers = findPayloads(history).filter((found) => /markerRecordedEventAttributes\.details\.patch-data/.test(found.path));
+  for (const { path, payload } of patchMarkers) {
+    expect(text(payload.data), path).toMatch(/deadline-integrity|notify-duty-manager-of-child-protection-referral/);
+    expect(text(payload.data), path).not.toContain(MARKER);
+  }
+  const payloads = findPayloads(history).filter((found) => !/searchAttributes|header|markerRecordedEventAttributes\.details\.patch-data/i.test(found.path));
   for (const { path, payload } of payloads) {
     expect(text(payload.metadata?.[METADATA_ENCODING_KEY]), path).toBe(ENCRYPTED_ENCODING);
     expect(text(payload.metadata?.[METADATA_KEY_ID]), path).toBe('test-only-k1');

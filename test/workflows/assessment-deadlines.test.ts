@@ -1,12 +1,15 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { workingDaysBefore } from '../../domain/assessment-rules';
-import { addHours, addWorkingDays } from '../../domain/working-days';
+import { addHours, addWorkingDays, endOfLocalDay, startOfLocalDay, shiftLocalDate } from '../../domain/working-days';
 import { allocate, AssessmentHarness, DAY_MS, decide, HOUR_MS, iso, openPrompt, send, state, testCalendar, useTimeSkippingHarness } from '../support/assessment-harness';
 
 let env: TestWorkflowEnvironment;
 let harness: AssessmentHarness;
 useTimeSkippingHarness((ready) => ({ env, harness } = ready));
+
+/** The end of the `workingDays`th working day from `fromMs`: when a timescale in days is due. */
+const dueAfter = (fromMs: number, workingDays: number) => endOfLocalDay(testCalendar(), addWorkingDays(testCalendar(), fromMs, workingDays));
 
 /** A referral received `workingDays` working days before the server's now (a back-dated case). */
 async function receivedWorkingDaysAgo(workingDays: number): Promise<number> {
@@ -117,10 +120,10 @@ describe('assessment workflow: deadlines run from the times events carry', () =>
     const handle = await harness.start(await harness.input('REF-3006', { receivedAt: iso(receivedAt) }));
     await allocate(harness, handle);
     const prompt = await harness.eventually(async () => openPrompt(await state(handle), 'extend-to-complex'));
-    expect(prompt).toMatchObject({ rule: 'R-18', dueBy: iso(addWorkingDays(testCalendar(), receivedAt, 15)) });
+    expect(prompt).toMatchObject({ rule: 'R-18', dueBy: iso(dueAfter(receivedAt, 15)) });
     await decide(handle, prompt.promptId, 'approve', await harness.now());
     const extended = await state(handle);
-    expect(extended).toMatchObject({ assessmentType: 'complex', timescaleWorkingDays: 45, completionDueAt: iso(addWorkingDays(testCalendar(), receivedAt, 45)) });
+    expect(extended).toMatchObject({ assessmentType: 'complex', timescaleWorkingDays: 45, completionDueAt: iso(dueAfter(receivedAt, 45)) });
     await harness.finish(handle);
   });
 
@@ -128,7 +131,7 @@ describe('assessment workflow: deadlines run from the times events carry', () =>
     const receivedAt = await receivedWorkingDaysAgo(41);
     const handle = await harness.start(await harness.input('REF-3007', { receivedAt: iso(receivedAt) }));
     await allocate(harness, handle, { assessmentType: 'complex' });
-    const due = addWorkingDays(testCalendar(), receivedAt, 45);
+    const due = dueAfter(receivedAt, 45);
     const prompt = await harness.eventually(async () => openPrompt(await state(handle), 'exceed-timescale'));
     expect(prompt).toMatchObject({ rule: 'R-19', dueBy: iso(due) });
 
@@ -168,8 +171,9 @@ describe('assessment workflow: deadlines run from the times events carry', () =>
       expect(now.breaches).toHaveLength(1);
       return now;
     });
-    expect(current.completionDueAt).toBe(iso(addWorkingDays(testCalendar(), receivedAt, 15)));
-    expect(openPrompt(current, 'escalation').rule).toBe('R-19');
+    expect(current.completionDueAt).toBe(iso(dueAfter(receivedAt, 15)));
+    // The brief timescale (R-18) was missed; the statutory 45 working days still run.
+    expect(openPrompt(current, 'escalation').rule).toBe('R-18');
     expect(current.openPrompts.map((prompt) => prompt.kind)).not.toContain('extend-to-complex');
     await harness.finish(handle);
   });
@@ -179,7 +183,7 @@ describe('assessment workflow: deadlines run from the times events carry', () =>
     const expectedDeliveryDate = iso(now + 6 * 7 * DAY_MS).slice(0, 10);
     const handle = await harness.start(await harness.input('REF-3009', { child: { childRef: 'C-9', expectedDeliveryDate } }));
     const allocated = await allocate(harness, handle, { assessmentType: 'complex' });
-    const preBirth = Date.parse(`${expectedDeliveryDate}T00:00:00Z`) - 4 * 7 * DAY_MS;
+    const preBirth = startOfLocalDay(testCalendar(), shiftLocalDate(expectedDeliveryDate, -28));
     expect(allocated.preBirthCompletionDueAt).toBe(iso(preBirth));
     expect(allocated.completionDueAt).toBe(iso(preBirth));
     expect(Date.parse(allocated.normalCompletionDueAt!)).toBeGreaterThan(preBirth);

@@ -8,10 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { testCodec } from '../support/payload-keys';
 import { createActivities } from '../../activities';
 import { dataConverter } from '../../common/temporal';
-import { section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
+import { strategyDiscussionWorkflowId } from '../../domain/ids';
 import { STRATEGY_DISCUSSION_WORKFLOW_TYPE } from '../../workflows/assessment';
 import { allMet, allocate, AssessmentHarness, decide, doFieldwork, iso, openPrompt, send, state, useTimeSkippingHarness } from '../support/assessment-harness';
-import { receivedEventsQuery, section47EnquiryDouble } from '../support/doubles/section47-enquiry';
 import { concludeDoubleSignal, doubleInputQuery } from '../support/doubles/strategy-discussion';
 
 let env: TestWorkflowEnvironment;
@@ -64,26 +63,19 @@ describe('assessment workflow: strategy discussions (R-13)', () => {
 
     // A repeated concern while one runs is recorded, not a second discussion.
     await send(handle, { type: 'significant-harm-suspected' }, suspectedAt);
-    // The child being seen goes to the section 47 enquiry, when there is one (here there is none).
-    await send(handle, { type: 'child-seen', seenAlone: true, viewsRecorded: true }, suspectedAt);
+    // The child being seen and a conference held go to the running strategy discussion, which
+    // credits a child seen before its enquiry starts and passes the rest on to the enquiry.
+    const seen = await send(handle, { type: 'child-seen', seenAlone: true, viewsRecorded: true }, suspectedAt);
     const repeated = await harness.eventually(async () => {
       const current = await state(handle);
-      expect(current.record.some((entry) => entry.type === 'event-not-forwarded')).toBe(true);
+      expect(current.record.some((entry) => entry.type === 'event-forwarded' && entry.ref === seen.eventId && entry.reason === child.workflowId)).toBe(true);
       return current;
     });
     expect(repeated.strategyDiscussions).toHaveLength(1);
     expect(repeated.record.some((entry) => entry.type === 'strategy-discussion-already-running' && entry.rule === 'R-13')).toBe(true);
-
-    // Once the discussion has started its section 47 enquiry, a conference held is forwarded to it.
-    const enquiry = await env.client.workflow.start(section47EnquiryDouble, {
-      workflowId: section47EnquiryWorkflowId('REF-4001', 'C-1', 1),
-      taskQueue: harness.taskQueue,
-      args: [],
-    });
+    await harness.eventually(() => expect(harness.notifications(handle.workflowId)).toContainEqual(expect.objectContaining({ reason: 'significant-harm-suspected-again' })));
     const conference = await send(handle, { type: 'child-protection-conference-held' }, suspectedAt);
-    await harness.eventually(async () => expect(await enquiry.query(receivedEventsQuery)).toEqual([conference]));
-    expect((await state(handle)).record.some((entry) => entry.type === 'event-forwarded' && entry.ref === conference.eventId)).toBe(true);
-    await enquiry.cancel();
+    await harness.eventually(async () => expect((await state(handle)).record.some((entry) => entry.type === 'event-forwarded' && entry.ref === conference.eventId)).toBe(true));
 
     const heldAt = iso(await harness.now());
     await child.signal(concludeDoubleSignal, { outcome: 'no-section-47', heldAt });

@@ -3,7 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import { testCodec } from '../support/payload-keys';
 import { dataConverter } from '../../common/temporal';
-import { addWorkingDays, workingDaysBetween } from '../../domain/working-days';
+import { addWorkingDays, endOfLocalDay, workingDaysBetween } from '../../domain/working-days';
 import { managerDecisionSignal } from '../../workflows/messages';
 import {
   allMet,
@@ -47,7 +47,8 @@ describe('assessment workflow: allocation, events and decisions', () => {
     await decide(handle, prompt.promptId, 'allocate', now, { socialWorkerId: 'SW-1', track: 'S17', assessmentType: 'brief', timescaleWorkingDays: 20, team: 'TEAM-2' });
     const allocated = await state(handle);
     expect(allocated).toMatchObject({ stage: 'in-progress', socialWorkerId: 'SW-1', track: 'S17', assessmentType: 'brief', timescaleWorkingDays: 20, team: 'TEAM-2', allocatedAt: iso(now) });
-    expect(allocated.completionDueAt).toBe(iso(addWorkingDays(testCalendar(), Date.parse(input.receivedAt), 20)));
+    // Due at the end of the 20th working day from the referral (a timescale in days is met on its last day).
+    expect(allocated.completionDueAt).toBe(iso(endOfLocalDay(testCalendar(), addWorkingDays(testCalendar(), Date.parse(input.receivedAt), 20))));
     expect(allocated.visitDueAt).toBe(iso(addWorkingDays(testCalendar(), now, 5)));
 
     const description = await harness.eventually(async () => {
@@ -60,17 +61,19 @@ describe('assessment workflow: allocation, events and decisions', () => {
     await harness.finish(handle);
   });
 
-  it('keeps a repeated event once, and an out-of-stage event as rejected with the reason', async () => {
+  it('keeps a repeated event once, and an out-of-stage event as rejected with the reason, its eventId free for a resend', async () => {
     const handle = await harness.start(await harness.input('REF-2002'));
     const now = await harness.now();
     const visit = await send(handle, { type: 'home-visited', bedroomSeen: true }, now);
-    await handle.signal('event', visit);
     const events = (await state(handle)).record.filter((entry) => entry.source === 'event');
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'home-visited', status: 'rejected' });
     expect(events[0]?.reason).toMatch(/needs an allocated assessment/);
 
     await allocate(harness, handle);
+    // A refused event did not use up its eventId: sent again once it fits, it is taken.
+    await handle.signal('event', visit);
+    expect((await state(handle)).evidence.homeVisits).toHaveLength(1);
     const seen = await send(handle, { type: 'child-seen', seenAlone: true, viewsRecorded: true }, now);
     const before = await state(handle);
     await handle.signal('event', seen);

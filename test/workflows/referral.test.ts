@@ -189,16 +189,22 @@ describe('referral workflow', () => {
     await harness.finish(handle);
   });
 
-  it('keeps an out-of-stage event in the record as rejected, and a repeated eventId changes nothing', async () => {
+  it('keeps an out-of-stage event in the record as rejected each time it comes (its eventId stays free), and a repeated accepted eventId changes nothing', async () => {
     const handle = await startReferral();
     await ready(handle);
     const event = { type: 'home-visited' as const, eventId: 'EV-1', occurredAt: iso(await harness.now()), actor: 'SW-1', bedroomSeen: true };
     await handle.signal(eventSignal, event);
     await handle.signal(eventSignal, event);
+    const consent = { type: 'consent-recorded' as const, eventId: 'EV-2', occurredAt: iso(await harness.now()), actor: 'SW-1', given: true };
+    await handle.signal(eventSignal, consent);
+    await handle.signal(eventSignal, consent);
     const current = await state(handle);
     const events = current.record.filter((entry) => entry.source === 'event');
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: 'home-visited', status: 'rejected' });
+    expect(events.map((entry) => [entry.type, entry.status])).toEqual([
+      ['home-visited', 'rejected'],
+      ['home-visited', 'rejected'],
+      ['consent-recorded', 'applied'],
+    ]);
     expect(events[0]!.reason).toContain('does not fit');
     await harness.finish(handle);
   });

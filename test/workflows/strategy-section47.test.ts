@@ -105,9 +105,9 @@ describe('strategy discussion and section 47 enquiry', () => {
     expect(result).toMatchObject({ outcome: 'section-47-enquiry', section47: { outcome: 'child-in-need-plan' } });
   });
 
-  it('R-27 the initial child protection conference is due 15 working days after the initial strategy discussion (not from the start of this enquiry), and escalates when missed', async () => {
+  it('R-27 the initial child protection conference is due 15 working days after the strategy discussion that started this enquiry (not the child\'s first one), and escalates when missed', async () => {
     const now = await harness.now();
-    // The first strategy discussion for this child was held ten days ago; this is the second.
+    // The first strategy discussion for this child was held ten days ago; this is the second, and starts this enquiry.
     const initial = now - 10 * DAY_MS;
     const discussion = await startDiscussion({ sequence: 2, initialStrategyDiscussionAt: iso(initial) });
     const current = await harness.eventually(async () => discussionState(discussion));
@@ -126,7 +126,9 @@ describe('strategy discussion and section 47 enquiry', () => {
       if (state.stage !== 'awaiting-conference') throw new Error('not awaiting the conference');
       return state;
     });
-    expect(awaiting.conferenceDueAt).toBe(iso(addWorkingDays(testCalendar(), initial, 15)));
+    expect(awaiting.initialStrategyDiscussionAt).toBe(awaiting.startedAt);
+    expect(Date.parse(awaiting.initialStrategyDiscussionAt)).toBeGreaterThan(initial);
+    expect(awaiting.conferenceDueAt).toBe(iso(addWorkingDays(testCalendar(), Date.parse(awaiting.startedAt), 15)));
     // Emergency action tells the police and the manager at once (R-26).
     expect(harness.notifications(discussion.workflowId).map((line) => `${line.recipient}:${line.reason}`)).toEqual(
       expect.arrayContaining(['police:emergency-action', 'manager:emergency-action']),
