@@ -116,6 +116,10 @@ export class AssessmentHarness {
    * stops skipping while an activity of a terminated workflow is still outstanding.
    */
   async finish(handle: WorkflowHandle): Promise<void> {
+    if ((await handle.describe()).status.name !== 'RUNNING') return;
+    // Children first: the test server stops skipping time for good when a parent is
+    // cancelled while a child it started is still running.
+    for (const childId of await this.runningChildren(handle)) await this.finish(this.env.client.workflow.getHandle(childId));
     await this.eventually(async () => {
       const described = await handle.describe();
       if ((described.raw.pendingActivities ?? []).length > 0) throw new Error('activities still pending');
@@ -130,6 +134,29 @@ export class AssessmentHarness {
     await this.eventually(async () => {
       if ((await handle.describe()).status.name === 'RUNNING') throw new Error('still running');
     }, 30_000);
+  }
+
+  /** The child workflows a case workflow says are running (assessments, strategy discussions, a section 47 enquiry). */
+  private async runningChildren(handle: WorkflowHandle): Promise<string[]> {
+    const current = (await handle.query(stateQuery).catch(() => undefined)) as
+      | {
+          assessments?: Array<{ workflowId: string; status: string }>;
+          strategyDiscussions?: Array<{ workflowId: string; status: string }>;
+          stage?: string;
+          section47WorkflowId?: string;
+        }
+      | undefined;
+    if (!current) return [];
+    const running = (entries: Array<{ workflowId: string; status: string }> = []) =>
+      entries.filter((entry) => entry.status === 'running' || entry.status === 'starting').map((entry) => entry.workflowId);
+    const children = [...running(current.assessments), ...running(current.strategyDiscussions)];
+    if (current.stage === 'section-47-enquiry' && current.section47WorkflowId) children.push(current.section47WorkflowId);
+    const open: string[] = [];
+    for (const childId of children) {
+      const described = await this.env.client.workflow.getHandle(childId).describe().catch(() => undefined);
+      if (described?.status.name === 'RUNNING') open.push(childId);
+    }
+    return open;
   }
 
   notifications(workflowId: string): Array<Record<string, unknown>> {

@@ -116,7 +116,8 @@ describe('assessment workflow: deadlines run from the times events carry', () =>
   });
 
   it('R-18 a brief assessment near its deadline offers extension to complex; approval moves the due date to 45 working days', async () => {
-    const receivedAt = await receivedWorkingDaysAgo(11);
+    // Twelve working days ago: fewer than 5 whole working days are left before the end of the 15th.
+    const receivedAt = await receivedWorkingDaysAgo(12);
     const handle = await harness.start(await harness.input('REF-3006', { receivedAt: iso(receivedAt) }));
     await allocate(harness, handle);
     const prompt = await harness.eventually(async () => openPrompt(await state(handle), 'extend-to-complex'));
@@ -128,7 +129,7 @@ describe('assessment workflow: deadlines run from the times events carry', () =>
   });
 
   it('R-19 asks the manager before 45 working days, moves the date on approval, and records a breach when it passes', async () => {
-    const receivedAt = await receivedWorkingDaysAgo(41);
+    const receivedAt = await receivedWorkingDaysAgo(42);
     const handle = await harness.start(await harness.input('REF-3007', { receivedAt: iso(receivedAt) }));
     await allocate(harness, handle, { assessmentType: 'complex' });
     const due = dueAfter(receivedAt, 45);
@@ -162,7 +163,7 @@ describe('assessment workflow: deadlines run from the times events carry', () =>
     await harness.finish(handle);
   });
 
-  it('R-19 a back-dated brief referral already past its deadline is breached and escalated at once', async () => {
+  it('R-18 a back-dated brief referral already past its brief timescale is flagged and escalated to the manager at once', async () => {
     const receivedAt = await receivedWorkingDaysAgo(20);
     const handle = await harness.start(await harness.input('REF-3008', { receivedAt: iso(receivedAt) }));
     await allocate(harness, handle);
