@@ -306,7 +306,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     engine.later(async () => {
       try {
         await getExternalWorkflowHandle(target).signal(eventSignal, event);
-        engine.log({ source: 'engine', type: 'event-forwarded', ref: event.eventId, status: 'applied', rule: 'R-13', reason: running.section47WorkflowId });
+        engine.log({ source: 'engine', type: 'event-forwarded', ref: event.eventId, status: 'applied', rule: 'R-13', reason: target });
       } catch (error) {
         if (isCancellation(error)) throw error; // a cancelled case stops here, it does not carry on
         // No enquiry (yet, or the discussion decided against one): nothing to forward to.
