@@ -22,7 +22,8 @@ export const workflowTypes = {
 
 export const assessmentListQuerySchema = z
   .object({
-    status: z.enum(['open', 'overdue', 'awaiting-decision', 'completed']).optional(),
+    /** `delivery-failing`: cases whose notifications or case records are failing now (the operations alert). */
+    status: z.enum(['open', 'overdue', 'awaiting-decision', 'completed', 'delivery-failing']).optional(),
     team: code.optional(),
     track: z.enum(['S17', 'S47']).optional(),
     type: z.enum(Object.keys(workflowTypes) as [keyof typeof workflowTypes]).default('assessment'),
@@ -41,7 +42,11 @@ export function assessmentListQuery(params: z.infer<typeof assessmentListQuerySc
       clauses.push(`ExecutionStatus = 'Running'`);
       break;
     case 'overdue':
-      clauses.push(`ExecutionStatus = 'Running'`, `(Overdue = true OR CompletionDueAt < ${literal(now.toISOString())})`);
+      // A signed-off assessment stays open for its review window: it is not overdue.
+      clauses.push(`ExecutionStatus = 'Running'`, 'CompletedAt IS NULL', `(Overdue = true OR CompletionDueAt < ${literal(now.toISOString())})`);
+      break;
+    case 'delivery-failing':
+      clauses.push(`ExecutionStatus = 'Running'`, 'FailingDeliveries > 0');
       break;
     case 'awaiting-decision':
       clauses.push(`ExecutionStatus = 'Running'`, `OpenPromptKinds IN (${promptKinds.map(literal).join(', ')})`);

@@ -70,6 +70,13 @@ describe('a whole assessment through the API', () => {
       const state = (await response.json()) as { openPrompts: Prompt[] };
       return state.openPrompts.find((prompt) => prompt.kind === 'allocation');
     });
+    // Submitted before anyone is allocated: refused, saying why, and the eventId stays free.
+    const early = await api.call('POST', `/v1/assessments/${assessmentId}/events`, {
+      token: system,
+      body: { eventId: `EV-${referralId}-6`, occurredAt: now(), actor: 'SW-4', type: 'assessment-submitted' },
+    });
+    expect(early.status).toBe(422);
+    expect(await early.json()).toMatchObject({ error: 'event-refused', message: expect.stringMatching(/only an assessment in progress can be submitted/) });
     await json(
       await api.call('POST', `/v1/prompts/${allocation.promptId}/decision`, {
         token: manager,
