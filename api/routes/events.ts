@@ -20,7 +20,12 @@ export async function deliverEvent(client: Client, workflowId: string, req: Requ
     const result = await client.workflow.getHandle(workflowId).executeUpdate(recordEventUpdate, { args: [event] });
     res.status(202).json({ accepted: true, duplicate: result.duplicate });
   } catch (error) {
-    throw await translateWorkflowError(client, error, workflowId);
+    const answer = await translateWorkflowError(client, error, workflowId);
+    // R-25: once a case has closed, what is learnt about the child starts a new referral (R-1).
+    if (answer instanceof HttpError && answer.code === 'workflow-closed') {
+      throw new HttpError(409, 'workflow-closed', `${answer.message}: send what was learnt as a new referral (POST /v1/referrals), which the duty manager decides on (R-1, R-25)`);
+    }
+    throw answer;
   }
 }
 

@@ -102,9 +102,10 @@ describe('prompts and decisions', () => {
     const retried = await api.call('POST', '/v1/referrals', { token: system, body: referralBody(referralId, { team, managerId: 'MGR-1' }) });
     expect(retried.status).toBe(200);
 
-    // The workflow has closed: a further event is refused with 409.
+    // The workflow has closed: a further event is refused with 409, saying where it goes instead (R-25).
     const late = await api.call('POST', `/v1/referrals/${referralId}/events`, { token: system, body: consentEvent('EV-C2') });
     expect(late.status).toBe(409);
+    expect(await late.json()).toMatchObject({ error: 'workflow-closed', message: expect.stringContaining('new referral') });
   });
 
   it('answers 422 to an answer not allowed for the prompt, 409 to an unknown prompt, 404 to an unknown workflow', async () => {
