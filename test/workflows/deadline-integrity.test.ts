@@ -164,6 +164,8 @@ describe('deadline integrity: each deadline counts from the right moment', () =>
     expect(started.initialStrategyDiscussionAt).toBe(iso(heldAt));
     const outcomePrompt = started.openPrompts.find((prompt) => prompt.kind === 'section-47-outcome')!;
     expect(outcomePrompt.dueBy).toBe(iso(addWorkingDays(testCalendar(), heldAt, 15)));
+    // The discussion does not wait on its enquiry in its work queue: its stage shows at once.
+    await harness.eventually(async () => expect((await discussion.describe()).searchAttributes.AssessmentStage).toEqual(['strategy-section-47-enquiry']));
     await harness.finish(enquiry);
     await harness.finish(discussion);
   });
