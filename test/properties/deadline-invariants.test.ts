@@ -20,14 +20,14 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseArbitrary } from './case-model';
 import { PropertyWorld, type CaseReport } from './driver';
-import { invariantNames, type InvariantName } from './invariants';
+import { invariantNames, type InvariantName, type Violation } from './invariants';
 import { propertyParameters, propertyRuns } from './settings';
 
 const DEFAULT_RUNS = 15;
 const runs = propertyRuns(DEFAULT_RUNS);
 const survey = process.env.PROPERTY_SURVEY === '1';
 /** Stop shrinking (and further runs) after this long: bounded in `npm test`, unbounded in a long run unless set. */
-const timeLimitMs = Number(process.env.PROPERTY_TIME_LIMIT_MS ?? (process.env.PROPERTY_RUNS ? 0 : 90_000)) || undefined;
+const timeLimitMs = Number(process.env.PROPERTY_TIME_LIMIT_MS ?? (process.env.PROPERTY_RUNS ? 0 : 75_000)) || undefined;
 
 /** PROPERTY_ONLY=I2,I3 (`--only I2,I3`): only violations of these invariants (name prefixes) fail a case. */
 const only = (process.env.PROPERTY_ONLY ?? '').split(',').map((prefix) => prefix.trim()).filter(Boolean);
@@ -61,9 +61,11 @@ describe('deadline integrity (issue 9): invariants over generated cases', () => 
   it(
     'every open assessment has a next deadline and every open prompt a due time; no deadline fires late; no message moves one later; every deadline is counted right; overdue flags agree',
     async () => {
-      // Once a case fails, shrinking keeps to the invariant it failed first (behaviour before
-      // missing fields), so that the smallest case shows that failure and not another one.
-      let focus: InvariantName | undefined;
+      // Once a case fails, shrinking keeps to one failure of it (a wrong behaviour before a
+      // missing field, in shrinkOrder), so that the smallest case shows that failure and not
+      // merely the easiest one to reach.
+      let focus: { invariant: InvariantName; missing: boolean } | undefined;
+      const matches = (violation: Violation) => focus !== undefined && violation.invariant === focus.invariant && (violation.missing === true) === focus.missing;
       await fc.assert(
         fc.asyncProperty(caseArbitrary(), async (spec) => {
           const report = await world.runCase(spec);
@@ -75,10 +77,16 @@ describe('deadline integrity (issue 9): invariants over generated cases', () => 
             return;
           }
           if (focus === undefined) {
-            focus = shrinkOrder.find((name) => counted.some((violation) => violation.invariant === name));
-            console.log(`first failing case (before shrinking, which keeps to ${focus}):\n${formatReport(report)}`);
+            for (const missing of [false, true]) {
+              const invariant = shrinkOrder.find((name) => counted.some((violation) => violation.invariant === name && (violation.missing === true) === missing));
+              if (invariant) {
+                focus = { invariant, missing };
+                break;
+              }
+            }
+            console.log(`first failing case (before shrinking, which keeps to ${focus?.invariant}${focus?.missing ? ' (a missing field)' : ''}):\n${formatReport(report)}`);
           }
-          if (counted.some((violation) => violation.invariant === focus)) throw new Error(formatReport(report));
+          if (counted.some(matches)) throw new Error(formatReport(report));
         }),
         propertyParameters('deadline invariants', DEFAULT_RUNS, {
           ...(timeLimitMs ? { interruptAfterTimeLimit: timeLimitMs } : {}),
@@ -99,7 +107,7 @@ function formatReport(report: CaseReport): string {
     '  steps:',
     ...report.executed.map((line) => `    ${line}`),
     '  violations:',
-    ...report.violations.map((violation) => `    [${violation.invariant}] step #${violation.step} (${violation.stepLabel}) ${violation.workflowId}: ${violation.detail}`),
+    ...report.violations.map((violation) => `    [${violation.invariant}${violation.missing ? ', field missing' : ''}] step #${violation.step} (${violation.stepLabel}) ${violation.workflowId}: ${violation.detail}`),
   ];
   return lines.join('\n');
 }
@@ -117,7 +125,8 @@ function summary(all: CaseReport[]): string {
     }
     const kinds = new Map<string, number>();
     for (const report of failing) {
-      for (const what of new Set(report.violations.filter((violation) => violation.invariant === name).map((violation) => violation.what))) kinds.set(what, (kinds.get(what) ?? 0) + 1);
+      const whats = report.violations.filter((violation) => violation.invariant === name).map((violation) => `${violation.what}${violation.missing ? ' [field missing]' : ''}`);
+      for (const what of new Set(whats)) kinds.set(what, (kinds.get(what) ?? 0) + 1);
     }
     const first = failing[0]!;
     const example = first.violations.find((violation) => violation.invariant === name)!;

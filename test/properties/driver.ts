@@ -307,6 +307,7 @@ class CaseRun {
         const childRef = this.facts.children[step.child % this.facts.children.length]!.childRef;
         for (let time = 0; time < step.times; time += 1) {
           const current = this.last!;
+          if (time > 0) this.facts.stepStarts.push(await this.now());
           const actions = this.actions(current).filter((action) => MAIN_PATH.test(action.label) && (action.childRef === undefined || action.childRef === childRef));
           if (actions.length === 0) {
             this.note(`main path of ${childRef}: nothing to do`, await this.now());
@@ -334,6 +335,7 @@ class CaseRun {
           if (index > 0) await this.env.sleep(step.gapMinutes * MINUTE_MS);
           const previous = index === 0 ? before : await this.settle();
           const at = await this.now();
+          if (index > 0) this.facts.stepStarts.push(at);
           const outcome = await this.sendEvent(assessment.workflowId, { type: 'new-information' }, at);
           this.note(`new-information ${index + 1}/${step.count} to ${assessment.state.childRef}: ${outcome}`, at);
           this.last = await this.checkpoint(`new-information ${index + 1} of a stream`, previous);

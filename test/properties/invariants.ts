@@ -10,7 +10,7 @@ import { defaultPolicy, type AuthorityPolicy } from '../../domain/policy';
 import type { Prompt } from '../../domain/prompts';
 import type { RecordEntry } from '../../domain/record';
 import { addWorkingDaysIndependent, londonMidnightMs } from '../support/independent-calendar';
-import { DAY_MS, HOUR_MS, type ResolvedChild } from './case-model';
+import { HOUR_MS, type ResolvedChild } from './case-model';
 
 /** How late a deadline may fire, in workflow time. */
 export const TOLERANCE_MS = 60_000;
@@ -34,6 +34,8 @@ export type InvariantName = keyof typeof invariantNames;
 
 export interface Violation {
   invariant: InvariantName;
+  /** A field of the contract is missing (as opposed to a value that is wrong). */
+  missing?: boolean;
   workflowId: string;
   /** What exactly (stable across steps, for de-duplication). */
   what: string;
@@ -167,7 +169,7 @@ export function checkObservation(observation: Observation, facts: CaseFacts): Vi
   }
   const byId = new Map(observation.views.map((view) => [view.workflowId, view]));
   for (const view of observation.views) {
-    const add = (invariant: InvariantName, what: string, detail: string) => violations.push({ invariant, workflowId: view.workflowId, what, detail });
+    const add: Add = (invariant, what, detail, missing) => violations.push({ invariant, workflowId: view.workflowId, what, detail, ...(missing ? { missing } : {}) });
     checkCommon(view, observation, facts, add);
     switch (view.kind) {
       case 'referral':
@@ -187,7 +189,7 @@ export function checkObservation(observation: Observation, facts: CaseFacts): Vi
   return violations;
 }
 
-type Add = (invariant: InvariantName, what: string, detail: string) => void;
+type Add = (invariant: InvariantName, what: string, detail: string, missing?: boolean) => void;
 
 function workflowIsOpen(view: WorkflowView): boolean {
   switch (view.kind) {
@@ -207,12 +209,12 @@ function checkCommon(view: WorkflowView, observation: Observation, facts: CaseFa
   const state = view.state;
   const deadlines = state.deadlines;
   if (!Array.isArray(deadlines)) {
-    add('I1-deadlines-listed', 'state.deadlines missing', `the ${view.kind} state has no deadlines list (stage ${state.stage})`);
+    add('I1-deadlines-listed', 'state.deadlines missing', `the ${view.kind} state has no deadlines list (stage ${state.stage})`, true);
   } else {
     for (const deadline of deadlines) {
       const due = ms(deadline?.dueAt);
       if (typeof deadline?.name !== 'string' || due === undefined || Number.isNaN(due)) {
-        add('I1-deadlines-listed', 'malformed deadline entry', JSON.stringify(deadline));
+        add('I1-deadlines-listed', 'malformed deadline entry', JSON.stringify(deadline), true);
         continue;
       }
       if (due < observation.beforeMs - TOLERANCE_MS) {
@@ -222,7 +224,7 @@ function checkCommon(view: WorkflowView, observation: Observation, facts: CaseFa
   }
   if (workflowIsOpen(view)) {
     for (const prompt of state.openPrompts ?? []) {
-      if (prompt.dueBy === undefined) add('I1-prompt-due', `open ${prompt.kind} prompt without dueBy`, `${prompt.promptId} raised ${prompt.raisedAt} has no dueBy`);
+      if (prompt.dueBy === undefined) add('I1-prompt-due', `open ${prompt.kind} prompt without dueBy`, `${prompt.promptId} raised ${prompt.raisedAt} has no dueBy`, true);
     }
   }
   let missingDueAt = 0;
@@ -240,7 +242,7 @@ function checkCommon(view: WorkflowView, observation: Observation, facts: CaseFa
     }
     if (at < dueAt - EPSILON_MS) add('I2-fired-late', `deadline ${entry.reason ?? '?'} fired early`, `${entry.reason ?? '?'}: due ${iso(dueAt)}, fired ${entry.at}`);
   }
-  if (missingDueAt > 0) add('I2-fired-late', 'deadline-passed entries without dueAt', `${missingDueAt} deadline-passed record entries carry no dueAt (contract: { reason, dueAt, at })`);
+  if (missingDueAt > 0) add('I2-fired-late', 'deadline-passed entries without dueAt', `${missingDueAt} deadline-passed record entries carry no dueAt (contract: { reason, dueAt, at })`, true);
   checkEscalations(view, observation, facts, add);
 }
 
@@ -299,7 +301,7 @@ function checkFlag(
   options: { sticky?: boolean; metAtMs?: number } = {},
 ): void {
   if (flag === undefined) {
-    add('I5-overdue-flag', `flag ${name} missing`, `the state has no ${name} flag`);
+    add('I5-overdue-flag', `flag ${name} missing`, `the state has no ${name} flag`, true);
     return;
   }
   if (dueAt === undefined) {
@@ -322,7 +324,7 @@ function checkFlag(
 
 function expectEqual(add: Add, what: string, actual: string | undefined, expected: string, explain: string): void {
   if (actual === undefined) {
-    add('I4-working-days', `${what} missing`, `${what} is not shown (expected ${expected}: ${explain})`);
+    add('I4-working-days', `${what} missing`, `${what} is not shown (expected ${expected}: ${explain})`, true);
     return;
   }
   if (Date.parse(actual) !== Date.parse(expected)) add('I4-working-days', `${what} miscounted`, `${what} is ${actual}, the independent count gives ${expected} (${explain})`);
@@ -356,13 +358,13 @@ function checkAssessment(state: AssessmentView, observation: Observation, facts:
   const open = state.stage !== 'completed';
   if (open) {
     if (Array.isArray(state.deadlines) && state.deadlines.length === 0) add('I1-next-deadline', 'open assessment without a pending deadline', `stage ${state.stage}: state.deadlines is empty`);
-    if (state.completionDueAt === undefined) add('I1-next-deadline', 'open assessment without completionDueAt', `stage ${state.stage}: no completion date (the statutory clock runs from the referral ${state.receivedAt}, allocated or not)`);
+    if (state.completionDueAt === undefined) add('I1-next-deadline', 'open assessment without completionDueAt', `stage ${state.stage}: no completion date (the statutory clock runs from the referral ${state.receivedAt}, allocated or not)`, true);
   }
 
   // Completion: the timescale from the referral; for an unborn child no later than 4 weeks before the expected delivery (00:00 London).
   const timescale = state.timescaleWorkingDays ?? facts.policy.complexWorkingDays;
   const normal = addWorkingDaysIndependent(received, timescale);
-  const preBirth = child?.expectedDeliveryDate ? londonMidnightMs(child.expectedDeliveryDate) - facts.policy.preBirthWeeksBeforeDelivery * 7 * DAY_MS : undefined;
+  const preBirth = child?.expectedDeliveryDate ? londonMidnightMs(child.expectedDeliveryDate, -facts.policy.preBirthWeeksBeforeDelivery * 7) : undefined;
   if (state.normalCompletionDueAt !== undefined) expectEqual(add, 'normalCompletionDueAt', state.normalCompletionDueAt, normal, `${timescale} working days after receipt ${state.receivedAt}`);
   if (preBirth !== undefined && state.preBirthCompletionDueAt !== undefined) {
     expectEqual(add, 'preBirthCompletionDueAt', state.preBirthCompletionDueAt, iso(preBirth), `00:00 London time ${facts.policy.preBirthWeeksBeforeDelivery} weeks before the expected delivery ${child?.expectedDeliveryDate}`);
@@ -415,6 +417,9 @@ function checkAssessment(state: AssessmentView, observation: Observation, facts:
     } else {
       allowed = facts.strategyTriggers.filter((trigger) => trigger.childRef === state.childRef && trigger.cause === entry.cause).map((trigger) => trigger.atMs);
     }
+    // The time the engine itself called it (workflow time) is as good as the time its cause carries.
+    const called = state.record.find((record) => record.type === 'strategy-discussion-called' && record.ref === entry.workflowId);
+    if (called && allowed.length > 0) allowed.push(Date.parse(called.at));
     if (allowed.length > 0 && !allowed.includes(Date.parse(entry.calledAt))) {
       add('I4-working-days', `strategy discussion ${entry.sequence} dated wrong`, `strategy discussion ${entry.sequence} (${entry.cause}) is dated ${entry.calledAt}; it was called at ${allowed.map(iso).join(' or ')} (its deadline runs from then)`);
     }
@@ -430,7 +435,7 @@ function checkAssessment(state: AssessmentView, observation: Observation, facts:
     checkFlag(add, 'overdue.supervisionReview', overdue.supervisionReview, ms(state.supervisionReviewDueAt), !reviewOpen, observation);
   }
   if (state.allocationDueAt === undefined && state.stage === 'awaiting-allocation') {
-    add('I5-overdue-flag', 'allocationDueAt missing', 'an assessment awaiting allocation shows no allocation due time (contract: allocationDueAt)');
+    add('I5-overdue-flag', 'allocationDueAt missing', 'an assessment awaiting allocation shows no allocation due time (contract: allocationDueAt)', true);
   }
   checkFlag(add, 'overdue.allocation', overdue.allocation, ms(state.allocationDueAt), state.stage !== 'awaiting-allocation', observation);
 }
