@@ -109,11 +109,11 @@ export function bankHolidaysBetweenIndependent(from: string | number, to: string
   return found;
 }
 
-/** 00:00 London time on a local date (YYYY-MM-DD), as epoch milliseconds. */
-export function londonMidnightMs(localDate: string): number {
+/** 00:00 London time on a local date (YYYY-MM-DD), moved by whole calendar days if asked, as epoch milliseconds. */
+export function londonMidnightMs(localDate: string, plusDays = 0): number {
   const local = DateTime.fromISO(localDate, { zone: LONDON });
   if (!local.isValid) throw new Error(`not a date: ${localDate}`);
-  return local.startOf('day').toMillis();
+  return local.plus({ days: plusDays }).startOf('day').toMillis();
 }
 
 /** The London local date (YYYY-MM-DD) of an instant. */

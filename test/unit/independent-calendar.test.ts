@@ -92,5 +92,7 @@ describe('independent working-day calculator (test/support/independent-calendar.
   it('gives 00:00 London time of a local date in either season', () => {
     expect(new Date(londonMidnightMs('2026-12-20')).toISOString()).toBe('2026-12-20T00:00:00.000Z');
     expect(new Date(londonMidnightMs('2026-07-20')).toISOString()).toBe('2026-07-19T23:00:00.000Z');
+    // Four weeks (28 calendar days) before 31 March 2027 (BST) is 3 March (GMT): midnight there, not 23:00.
+    expect(new Date(londonMidnightMs('2027-03-31', -28)).toISOString()).toBe('2027-03-03T00:00:00.000Z');
   });
 });
