@@ -62,6 +62,8 @@ export { assessmentWorkflowId };
 export const STRATEGY_DISCUSSION_WORKFLOW_TYPE = 'strategyDiscussionWorkflow';
 
 const DAY_MS = 86_400_000;
+/** How often the manager is reminded of an assessment past its statutory timescale (a working week). */
+const BREACH_REMINDER_WORKING_DAYS = 5;
 
 export interface StrategyDiscussionEntry {
   sequence: number;
@@ -383,6 +385,19 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     const escalation = engine.raisePrompt('escalation', 'R-19', { about: 'completion' });
     sendNotification('manager', 'timescale-breached', 'R-19', { promptId: escalation.promptId });
     sendNotification('head-of-service', 'timescale-breached', 'R-19', { promptId: escalation.promptId });
+    if (engine.integrity) remindWhileBreached();
+  };
+
+  /**
+   * A case past its statutory timescale is never left without a next deadline: every
+   * `BREACH_REMINDER_WORKING_DAYS` working days until sign-off, the manager is reminded.
+   */
+  const remindWhileBreached = () => {
+    engine.setDeadline('breach-reminder', addWorkingDays(calendar, Date.now(), BREACH_REMINDER_WORKING_DAYS), () => {
+      if (stage === 'completed') return;
+      sendNotification('manager', 'timescale-still-breached', 'R-19');
+      remindWhileBreached();
+    });
   };
 
   /** R-19: the statutory maximum passed without an agreed later date. */
@@ -394,6 +409,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     const escalation = engine.raisePrompt('escalation', 'R-19', { about: 'statutory-completion' });
     sendNotification('manager', 'timescale-breached', 'R-19', { promptId: escalation.promptId });
     sendNotification('head-of-service', 'timescale-breached', 'R-19', { promptId: escalation.promptId });
+    remindWhileBreached();
   };
 
   const setCompletionDue = (dueAt: number, agreedAt?: number) => {
@@ -662,6 +678,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     if (engine.integrity) {
       // What the sign-off settles is no longer escalated (the record keeps the breaches).
       engine.clearDeadline('statutory-completion');
+      engine.clearDeadline('breach-reminder');
       for (const about of ['completion', 'statutory-completion', 'visit', 'supervision-review']) {
         engine.withdrawPrompts('escalation', 'the assessment was signed off', about);
       }

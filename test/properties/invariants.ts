@@ -9,7 +9,7 @@
 import { defaultPolicy, type AuthorityPolicy } from '../../domain/policy';
 import type { Prompt } from '../../domain/prompts';
 import type { RecordEntry } from '../../domain/record';
-import { addWorkingDaysIndependent, londonMidnightMs } from '../support/independent-calendar';
+import { addWorkingDaysIndependent, londonEndOfDay, londonMidnightMs } from '../support/independent-calendar';
 import { HOUR_MS, type ResolvedChild } from './case-model';
 
 /** How late a deadline may fire, in workflow time. */
@@ -363,7 +363,8 @@ function checkAssessment(state: AssessmentView, observation: Observation, facts:
 
   // Completion: the timescale from the referral; for an unborn child no later than 4 weeks before the expected delivery (00:00 London).
   const timescale = state.timescaleWorkingDays ?? facts.policy.complexWorkingDays;
-  const normal = addWorkingDaysIndependent(received, timescale);
+  // Due at the end of the last working day (the census counts days, so does the engine).
+  const normal = londonEndOfDay(addWorkingDaysIndependent(received, timescale));
   const preBirth = child?.expectedDeliveryDate ? londonMidnightMs(child.expectedDeliveryDate, -facts.policy.preBirthWeeksBeforeDelivery * 7) : undefined;
   if (state.normalCompletionDueAt !== undefined) expectEqual(add, 'normalCompletionDueAt', state.normalCompletionDueAt, normal, `${timescale} working days after receipt ${state.receivedAt}`);
   if (preBirth !== undefined && state.preBirthCompletionDueAt !== undefined) {

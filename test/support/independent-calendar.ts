@@ -116,6 +116,11 @@ export function londonMidnightMs(localDate: string, plusDays = 0): number {
   return local.plus({ days: plusDays }).startOf('day').toMillis();
 }
 
+/** The last millisecond of the London local day an instant falls on (a timescale in days is met on its last day). */
+export function londonEndOfDay(instant: string | number): string {
+  return parse(instant).endOf('day').toUTC().toISO()!;
+}
+
 /** The London local date (YYYY-MM-DD) of an instant. */
 export function londonDate(instant: string | number): string {
   return parse(instant).toISODate()!;
