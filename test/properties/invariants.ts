@@ -274,7 +274,8 @@ function checkEscalations(view: WorkflowView, observation: Observation, facts: C
     const base = Math.max(due, Date.parse(prompt.raisedAt));
     if (observation.beforeMs <= base + TOLERANCE_MS) continue;
     const escalations = prompts.filter((candidate) => candidate.kind === 'escalation' && candidate.about === about);
-    const openBefore = escalations.find((candidate) => candidate.status === 'open' && Date.parse(candidate.raisedAt) < Date.parse(prompt.raisedAt));
+    // An escalation of the same deadline raised earlier covers it, open or acknowledged by the manager (not withdrawn).
+    const openBefore = escalations.find((candidate) => candidate.status !== 'withdrawn' && Date.parse(candidate.raisedAt) < Date.parse(prompt.raisedAt));
     const after = escalations.filter((candidate) => Date.parse(candidate.raisedAt) >= Date.parse(prompt.raisedAt) - EPSILON_MS);
     if (after.length === 0) {
       if (openBefore) continue;
