@@ -264,7 +264,12 @@ function escalationAbout(view: WorkflowView, prompt: Prompt): string | undefined
   }
 }
 
-/** A prompt still open past its due time has been escalated, and not later than the tolerance. */
+/**
+ * A prompt still open past its due time has been escalated, and not later than the
+ * tolerance. An escalation about the same thing raised once that due time had passed
+ * counts, whenever the prompt itself was raised (a completion breach escalated before the
+ * assessment was submitted covers the sign-off prompt that carries the same date).
+ */
 function checkEscalations(view: WorkflowView, observation: Observation, facts: CaseFacts, add: Add): void {
   const prompts = view.state.prompts ?? [];
   for (const prompt of view.state.openPrompts ?? []) {
@@ -273,18 +278,14 @@ function checkEscalations(view: WorkflowView, observation: Observation, facts: C
     if (about === undefined || due === undefined) continue;
     const base = Math.max(due, Date.parse(prompt.raisedAt));
     if (observation.beforeMs <= base + TOLERANCE_MS) continue;
-    const escalations = prompts.filter((candidate) => candidate.kind === 'escalation' && candidate.about === about);
-    // An escalation of the same deadline raised earlier covers it, open or acknowledged by the manager (not withdrawn).
-    const openBefore = escalations.find((candidate) => candidate.status !== 'withdrawn' && Date.parse(candidate.raisedAt) < Date.parse(prompt.raisedAt));
-    const after = escalations.filter((candidate) => Date.parse(candidate.raisedAt) >= Date.parse(prompt.raisedAt) - EPSILON_MS);
-    if (after.length === 0) {
-      if (openBefore) continue;
+    const covering = prompts.filter((candidate) => candidate.kind === 'escalation' && candidate.about === about && Date.parse(candidate.raisedAt) >= due - EPSILON_MS);
+    if (covering.length === 0) {
       add('I2-escalated-late', `${prompt.kind} prompt not escalated`, `${prompt.promptId} due ${prompt.dueBy} is still open at ${iso(observation.beforeMs)} (${fmt(observation.beforeMs - base)} past due) and no ${about} escalation was raised`);
       continue;
     }
-    const first = after.reduce((a, b) => (Date.parse(a.raisedAt) <= Date.parse(b.raisedAt) ? a : b));
+    const first = covering.reduce((a, b) => (Date.parse(a.raisedAt) <= Date.parse(b.raisedAt) ? a : b));
     const raised = Date.parse(first.raisedAt);
-    const allowedFrom = Math.max(base, stepStartBefore(facts, raised));
+    const allowedFrom = Math.max(due, stepStartBefore(facts, raised));
     if (raised - allowedFrom > TOLERANCE_MS) {
       add('I2-escalated-late', `${prompt.kind} prompt escalated late`, `${prompt.promptId} due ${prompt.dueBy} escalated at ${first.raisedAt} (${fmt(raised - allowedFrom)} late)`);
     }

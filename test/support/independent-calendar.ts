@@ -59,18 +59,22 @@ export function isBankHolidayIndependent(localDate: string): boolean {
  */
 export function addWorkingDaysIndependent(from: string | number, workingDays: number): string {
   if (!Number.isInteger(workingDays) || workingDays < 0) throw new Error(`working days must be a whole number >= 0, not ${workingDays}`);
-  let local = parse(from);
-  if (!isWorkingDayIndependent(local)) {
-    local = local.startOf('day');
-    while (!isWorkingDayIndependent(local)) local = local.plus({ days: 1 }).startOf('day');
+  let start = parse(from);
+  if (!isWorkingDayIndependent(start)) {
+    start = start.startOf('day');
+    while (!isWorkingDayIndependent(start)) start = start.plus({ days: 1 }).startOf('day');
   }
+  // Step whole local days, and put the time of day back at the end: a time carried through a
+  // spring-forward Sunday (01:00-02:00 does not exist then) would come out an hour later.
+  const { hour, minute, second, millisecond } = start;
+  let day = start.startOf('day');
   let counted = 0;
   while (counted < workingDays) {
-    // luxon adds calendar days keeping the local wall-clock time.
-    local = local.plus({ days: 1 });
-    if (isWorkingDayIndependent(local)) counted += 1;
+    day = day.plus({ days: 1 }).startOf('day');
+    if (isWorkingDayIndependent(day)) counted += 1;
   }
-  return new Date(local.toMillis()).toISOString();
+  // A working day is never a clock-change Sunday, so this local time exists.
+  return new Date(day.set({ hour, minute, second, millisecond }).toMillis()).toISOString();
 }
 
 /** The same, in epoch milliseconds. */

@@ -66,6 +66,10 @@ describe('independent working-day calculator (test/support/independent-calendar.
     expect(addWorkingDaysIndependent('2026-10-23T08:00:00Z', 1)).toBe('2026-10-26T09:00:00.000Z');
     // Friday 23:30 BST → Monday 23:30 GMT.
     expect(addWorkingDaysIndependent('2026-10-23T22:30:00Z', 1)).toBe('2026-10-26T23:30:00.000Z');
+    // A time of day that does not exist on the spring-forward Sunday (01:00-02:00) is kept:
+    // Tuesday 25 March 2025 01:00 GMT + 4 working days = Monday 31 March 01:00 BST = 00:00 UTC.
+    expect(addWorkingDaysIndependent('2025-03-25T01:00:00Z', 4)).toBe('2025-03-31T00:00:00.000Z');
+    expect(addWorkingDaysIndependent('2026-03-27T01:30:00Z', 1)).toBe('2026-03-30T00:30:00.000Z');
     // 45 working days from Tuesday 1 September 2026 10:00 BST: Tuesday 3 November 10:00 GMT.
     expect(addWorkingDaysIndependent('2026-09-01T09:00:00Z', 45)).toBe('2026-11-03T10:00:00.000Z');
   });
