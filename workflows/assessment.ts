@@ -33,7 +33,7 @@ import { assessmentWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWor
 import type { AssessmentInput, AssessmentResult, ConsentStatus, StrategyDiscussionInput, StrategyDiscussionResult, Track } from '../domain/process';
 import type { AnyDecision, ChecklistItem, DecisionFor, Outcome, Prompt } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
-import { addWorkingDays, workingDaysBetween } from '../domain/working-days';
+import { addHours, addWorkingDays, workingDaysBetween } from '../domain/working-days';
 import { STATUTORY_MAXIMUM_WORKING_DAYS } from '../domain/policy';
 import type { Notification } from '../activities';
 import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
@@ -231,6 +231,14 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       return;
     }
     track = 'S47';
+    // a child not yet seen when significant harm is suspected is seen within the section 47 hours.
+    if (engine.integrity && stage !== 'awaiting-allocation' && stage !== 'completed' && childSeenAt === undefined && !childNotToBeSeen && visitDueAt !== undefined) {
+      const s47VisitDueAt = addHours(calledAtMs, policy.visitS47Hours);
+      if (s47VisitDueAt < visitDueAt) {
+        originalVisitDueAt = Math.min(originalVisitDueAt ?? s47VisitDueAt, s47VisitDueAt);
+        scheduleVisit(s47VisitDueAt);
+      }
+    }
     const sequence = strategyDiscussions.length + 1;
     const first = strategyDiscussions[0];
     const entry: StrategyDiscussionEntry = {

@@ -180,6 +180,18 @@ describe('deadline integrity: each deadline counts from the right moment', () =>
     await harness.finish(env.client.workflow.getHandle(allocated.strategyDiscussions[0]!.workflowId));
   });
 
+  it('R-6 significant harm suspected after an S17 allocation brings a child not yet seen within 24 hours', async () => {
+    const handle = await startAssessment();
+    const allocated = await allocate(harness, handle, { track: 'S17' });
+    const suspectedAt = await harness.now();
+    await send(handle, { type: 'significant-harm-suspected' }, suspectedAt);
+    const current = await state(handle);
+    expect(Date.parse(allocated.visitDueAt!)).toBeGreaterThan(suspectedAt + 24 * HOUR_MS);
+    expect(current.visitDueAt).toBe(iso(addHours(suspectedAt, 24)));
+    expect(current.deadlines.find((deadline) => deadline.name === 'visit')?.dueAt).toBe(current.visitDueAt);
+    await harness.finish(handle);
+  });
+
   it('R-13 a strategy discussion the duty decision called is called when that decision was taken, not when the referral arrived', async () => {
     const now = await harness.now();
     const handle = await startAssessment({ track: 'S47', strategyDiscussionNow: true, dutyDecidedAt: iso(now) }, 3 * DAY_MS);
