@@ -21,7 +21,7 @@ import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
 import { consentOverriddenSignal, eventSignal } from './messages';
 import { createOutbound } from './outbound';
 import { applyPromptTiming } from './prompt-timing';
-import { LocalAuthorityKey, ManagerIdKey, ReferralIdKey, StageKey, TeamKey } from './search-attributes';
+import { LocalAuthorityKey, ManagerIdKey, OverdueKey, ReferralIdKey, StageKey, TeamKey } from './search-attributes';
 
 export { referralWorkflowId };
 
@@ -266,6 +266,8 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
     state,
     searchAttributes: () => [
       { key: StageKey, value: stage },
+      // Listed among what is overdue (cases started since the deadline-integrity change).
+      ...(engine.integrity ? [{ key: OverdueKey, value: dutyDecisionOverdue && stage === 'awaiting-duty-decision' }] : []),
       { key: ReferralIdKey, value: input.referralId },
       ...(input.team ? [{ key: TeamKey, value: input.team }] : []),
       ...(input.managerId ? [{ key: ManagerIdKey, value: input.managerId }] : []),

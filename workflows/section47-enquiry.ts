@@ -13,7 +13,7 @@ import { addHours, addWorkingDays } from '../domain/working-days';
 import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
 import { createOutbound } from './outbound';
 import { applyPromptTiming } from './prompt-timing';
-import { LocalAuthorityKey, ManagerIdKey, ReferralIdKey, StageKey, TeamKey, TrackKey } from './search-attributes';
+import { LocalAuthorityKey, ManagerIdKey, OverdueKey, ReferralIdKey, StageKey, TeamKey, TrackKey } from './search-attributes';
 
 export { section47EnquiryWorkflowId };
 
@@ -140,6 +140,7 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
     state,
     searchAttributes: () => [
       { key: StageKey, value: `section-47-${stage}` },
+      ...(engine.integrity ? [{ key: OverdueKey, value: stage !== 'concluded' && ((overdue.childSeen && childSeenAt === undefined) || overdue.conference) }] : []),
       { key: TrackKey, value: 'S47' },
       { key: ReferralIdKey, value: input.referralId },
       ...(input.team ? [{ key: TeamKey, value: input.team }] : []),

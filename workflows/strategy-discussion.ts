@@ -17,7 +17,7 @@ import { eventSignal } from './messages';
 import { createOutbound } from './outbound';
 import { applyPromptTiming } from './prompt-timing';
 import { section47EnquiryWorkflow } from './section47-enquiry';
-import { LocalAuthorityKey, ManagerIdKey, ReferralIdKey, StageKey, TeamKey, TrackKey } from './search-attributes';
+import { LocalAuthorityKey, ManagerIdKey, OverdueKey, ReferralIdKey, StageKey, TeamKey, TrackKey } from './search-attributes';
 
 export { strategyDiscussionWorkflowId };
 
@@ -206,6 +206,7 @@ export async function strategyDiscussionWorkflow(input: StrategyDiscussionInput)
     state,
     searchAttributes: () => [
       { key: StageKey, value: `strategy-${stage}` },
+      ...(engine.integrity ? [{ key: OverdueKey, value: overdue && stage === 'awaiting-discussion' }] : []),
       { key: TrackKey, value: 'S47' },
       { key: ReferralIdKey, value: input.referralId },
       ...(input.team ? [{ key: TeamKey, value: input.team }] : []),

@@ -375,6 +375,8 @@ describe('deadline integrity: the referral', () => {
     expect(ready.calendarYears!.from).toBeLessThanOrEqual(thisYear - 6);
     expect(ready.calendarYears!.to).toBeGreaterThanOrEqual(thisYear + 3);
     expect(ready.dutyDecisionOverdue || ready.openPrompts.some((prompt) => prompt.kind === 'escalation')).toBe(true);
+    // Listed among what is overdue, as an assessment would be.
+    await harness.eventually(async () => expect((await handle.describe()).searchAttributes.Overdue).toEqual([true]));
     await harness.finish(handle);
   });
 
