@@ -28,9 +28,15 @@ export function propertyRuns(defaultRuns: number): number {
   return runs ?? defaultRuns;
 }
 
-/** fast-check parameters with the seed and run count, printed once per property. */
-export function propertyParameters<T>(name: string, defaultRuns: number, extra: fc.Parameters<T> = {}): fc.Parameters<T> {
+/**
+ * fast-check parameters with the seed and run count, printed once per property.
+ * `npmTestSeed`: the seed `npm test` uses when neither PROPERTY_SEED nor PROPERTY_RUNS is
+ * set, so that CI runs the same cases every day; `npm run test:properties` draws a new one.
+ */
+export function propertyParameters<T>(name: string, defaultRuns: number, extra: fc.Parameters<T> = {}, npmTestSeed?: number): fc.Parameters<T> {
   const numRuns = propertyRuns(defaultRuns);
-  console.log(`[property] ${name}: ${numRuns} runs, seed ${seed} (reproduce: PROPERTY_SEED=${seed} npm run test:properties -- --runs ${numRuns})`);
-  return { seed, numRuns, verbose: fc.VerbosityLevel.Verbose, ...extra };
+  const fixed = npmTestSeed !== undefined && integerFromEnv('PROPERTY_SEED') === undefined && integerFromEnv('PROPERTY_RUNS') === undefined;
+  const runSeed = fixed ? npmTestSeed : seed;
+  console.log(`[property] ${name}: ${numRuns} runs, seed ${runSeed} (reproduce: PROPERTY_SEED=${runSeed} npm run test:properties -- --runs ${numRuns})`);
+  return { seed: runSeed, numRuns, verbose: fc.VerbosityLevel.Verbose, ...extra };
 }
