@@ -423,9 +423,21 @@ export class CaseEngine {
       this.wake = false;
       const ready = () => this.wake || (done() && this.inFlight === 0);
       if (next === undefined) await condition(ready);
-      else await condition(ready, Math.max(1, next - Date.now()));
+      else if (!(await condition(ready, Math.max(1, next - this.clock())))) {
+        // The timer armed for `next` fired: that deadline has come, whatever time this task
+        // was handed (around a worker restart a task can carry the time of the one before;
+        // a replay sees the right one). The history decides, so live runs and replays agree.
+        this.clockFloor = Math.max(this.clockFloor, next);
+      }
     }
   }
+
+  /** Workflow time, never earlier than the latest deadline whose timer has fired. */
+  private clock(): number {
+    return Math.max(Date.now(), this.clockFloor);
+  }
+
+  private clockFloor = 0;
 
   private startQueuedJobs(): void {
     while (this.urgentKeyedJobs.length > 0 || this.keyedJobs.length > 0) {
@@ -450,7 +462,7 @@ export class CaseEngine {
   }
 
   private fireDueDeadlines(): void {
-    const now = Date.now();
+    const now = this.integrity ? this.clock() : Date.now();
     for (const [name, deadline] of [...this.deadlines.entries()].sort((a, b) => a[1].at - b[1].at)) {
       if (deadline.at > now) continue;
       if (this.deadlines.get(name) !== deadline) continue; // moved by an earlier deadline's effect
