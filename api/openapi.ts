@@ -47,13 +47,18 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
       ...errors,
     },
   });
+  // An event the case cannot take now, and one for a case that has closed (R-25: a new referral instead).
+  const eventRefusals = {
+    409: json(errorSchema, 'the case has closed: what was learnt goes in as a new referral'),
+    422: json(errorSchema.extend({ rule: z.string().optional() }), 'event-refused: the event does not fit the stage, or a rule refuses it (the reason says which); its eventId stays free'),
+  };
   registry.registerPath({
     method: 'post',
     path: '/v1/referrals/{referralId}/events',
     summary: 'Send a field event to a referral (roles system, social_worker)',
     security,
     request: { params: referralParams, body: json(domainEventSchema, 'one event') },
-    responses: { 202: eventAnswer, 404: json(errorSchema, 'no such referral'), ...errors },
+    responses: { 202: eventAnswer, 404: json(errorSchema, 'no such referral'), ...eventRefusals, ...errors },
   });
   registry.registerPath({
     method: 'get',
@@ -77,7 +82,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     summary: 'Send a field event to an assessment (roles system, social_worker)',
     security,
     request: { params: assessmentParams, body: json(domainEventSchema, 'one event') },
-    responses: { 202: eventAnswer, 404: json(errorSchema, 'no such assessment'), ...errors },
+    responses: { 202: eventAnswer, 404: json(errorSchema, 'no such assessment'), ...eventRefusals, ...errors },
   });
   registry.registerPath({
     method: 'get',
