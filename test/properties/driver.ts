@@ -54,6 +54,10 @@ const MAX_CLOCK_DRIFT_MS = 300 * DAY_MS;
 const CASES_PER_SERVER = Number(process.env.PROPERTY_CASES_PER_SERVER ?? 10) || 10;
 /** PROPERTY_TRACE=1 prints each step as it is played. */
 const TRACE = process.env.PROPERTY_TRACE === '1';
+/** A case whose step has not moved on for this long (real time) has stalled on the test server. */
+const STALL_MS = Number(process.env.PROPERTY_STALL_SECONDS ?? 120) * 1000;
+/** How often a stalled case is played again before it counts as failed. */
+const MAX_ATTEMPTS = 3;
 /** The longest single sleep a step asks for. */
 const MAX_SLEEP_MS = 60 * DAY_MS;
 
@@ -89,6 +93,8 @@ export class PropertyWorld {
   private cases = 0;
   private casesOnServer = 0;
   restarts = 0;
+  /** Cases played again because the test server stopped skipping time (see runCase). */
+  stalls = 0;
 
   static async start(): Promise<PropertyWorld> {
     const world = new PropertyWorld();
@@ -125,9 +131,27 @@ export class PropertyWorld {
       this.restarts += 1;
       this.casesOnServer = 1;
     }
-    const run = new CaseRun(this, spec, this.cases);
     try {
-      return await run.play();
+      for (let attempt = 1; ; attempt += 1) {
+        const run = new CaseRun(this, spec, this.cases);
+        const played = run.play();
+        const outcome = await Promise.race([played.then((report) => ({ report })), run.stalled()]);
+        run.stopWatching();
+        if ('report' in outcome) return outcome.report;
+        // The Java test server strands a run whose workflow task cancelled a timer that fired
+        // while the task was with the worker: it refuses the completion ("invalid history
+        // builder state for action", temporalio/sdk-java#3088), never hands the task out
+        // again, and so never skips time again. The real server sends the task back with the
+        // timer's event. So a stalled case is played again, from the start, on a fresh server.
+        played.catch(() => undefined);
+        this.stalls += 1;
+        console.log(`[property] case ${this.cases}: the test server stopped at step #${outcome.step} (${outcome.stepLabel}) for ${STALL_MS / 1000} s (temporalio/sdk-java#3088); played again on a fresh server (attempt ${attempt + 1})`);
+        await this.stop();
+        await this.open();
+        this.restarts += 1;
+        this.casesOnServer = 1;
+        if (attempt >= MAX_ATTEMPTS) return run.stalledReport(outcome.step, outcome.stepLabel);
+      }
     } finally {
       this.receivers.clear();
     }
@@ -206,7 +230,42 @@ class CaseRun {
     return this.env.client.workflow.getHandle(workflowId);
   }
 
+  private progressAt = Date.now();
+  private watching = true;
+
+  /** Resolves once no step has moved on for STALL_MS (see PropertyWorld.runCase). */
+  stalled(): Promise<{ step: number; stepLabel: string }> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!this.watching) return;
+        if (Date.now() - this.progressAt > STALL_MS) resolve({ step: this.step, stepLabel: this.stepLabel });
+        else setTimeout(check, 1_000).unref();
+      };
+      check();
+    });
+  }
+
+  stopWatching(): void {
+    this.watching = false;
+  }
+
+  /** A case that stalled on every attempt: a failure, with the steps it played. */
+  stalledReport(step: number, stepLabel: string): CaseReport {
+    return {
+      caseNumber: this.caseNumber,
+      referralId: this.referralId,
+      description: [`referral ${this.referralId}: stalled on the test server ${MAX_ATTEMPTS} times`],
+      executed: this.executed,
+      violations: [
+        { invariant: 'I0-query', what: 'case stalled', detail: `the test server stopped at step #${step} (${stepLabel}) on every attempt`, workflowId: this.referralWorkflowId, step, stepLabel },
+      ],
+      realMs: 0,
+      workflowMs: 0,
+    };
+  }
+
   private note(text: string, atMs?: number): void {
+    this.progressAt = Date.now();
     const line = `#${this.step} ${atMs === undefined ? '' : `[${iso(atMs)}] `}${text}`;
     this.executed.push(line);
     if (TRACE) console.log(`[case ${this.caseNumber}] ${line}`);
@@ -254,6 +313,7 @@ class CaseRun {
     for (const [index, step] of this.spec.steps.entries()) {
       this.step = index + 1;
       this.stepLabel = step.kind;
+      this.progressAt = Date.now();
       const startMs = await this.now();
       this.facts.stepStarts.push(startMs);
       if (TRACE) console.log(`[case ${this.caseNumber}] #${this.step} playing ${JSON.stringify(step)}`);

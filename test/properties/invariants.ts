@@ -391,7 +391,18 @@ function checkAssessment(state: AssessmentView, observation: Observation, facts:
   if (allocation && state.originalVisitDueAt !== undefined) {
     const s47 = allocation.track === 'S47' || allocation.strategyRunning;
     const expected = s47 ? iso(allocation.decidedAtMs + facts.policy.visitS47Hours * HOUR_MS) : addWorkingDaysIndependent(allocation.decidedAtMs, facts.policy.visitS17WorkingDays);
-    expectEqual(add, 'visit due (originalVisitDueAt)', state.originalVisitDueAt, expected, s47 ? `24 hours after allocation on the section 47 track (allocated ${allocation.track}${allocation.strategyRunning ? ', a strategy discussion running' : ''})` : '5 working days after allocation');
+    // R-6: significant harm suspected after allocation, while the child is unseen, brings the
+    // visit to 24 hours after the strategy discussion is called if that is sooner. Whether the
+    // child was unseen is judged on arrival, which a back-dated visit does not show: either count is allowed.
+    const broughtForward = (state.strategyDiscussions ?? [])
+      .map((entry) => Date.parse(entry.calledAt) + facts.policy.visitS47Hours * HOUR_MS)
+      .filter((dueAt) => dueAt - facts.policy.visitS47Hours * HOUR_MS >= allocation.decidedAtMs && dueAt < Date.parse(expected))
+      .map((dueAt) => iso(dueAt));
+    if (broughtForward.length === 0) {
+      expectEqual(add, 'visit due (originalVisitDueAt)', state.originalVisitDueAt, expected, s47 ? `24 hours after allocation on the section 47 track (allocated ${allocation.track}${allocation.strategyRunning ? ', a strategy discussion running' : ''})` : '5 working days after allocation');
+    } else if (![expected, ...broughtForward].some((candidate) => Date.parse(candidate) === Date.parse(state.originalVisitDueAt!))) {
+      add('I4-working-days', 'visit due (originalVisitDueAt) miscounted', `originalVisitDueAt is ${state.originalVisitDueAt}; the independent count allows ${[expected, ...broughtForward].join(' or ')} (from the allocation, or 24 hours after a strategy discussion called while the child was unseen, R-6)`);
+    }
   }
 
   // New information (R-25): the duty decision on it within 1 working day of the event.

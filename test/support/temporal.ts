@@ -32,6 +32,7 @@ type CreateOptions = {
   address: string;
   namespace: string;
   supportsTimeSkipping: boolean;
+  connectionOptions?: { channelArgs?: Record<string, number> };
   client?: { dataConverter?: ReturnType<typeof dataConverter> };
 };
 
@@ -49,6 +50,10 @@ export async function timeSkippingEnvironment(address = inject('testServerAddres
     address,
     namespace: 'default',
     supportsTimeSkipping: true,
+    // The Java test server (grpc-java) allows a keepalive ping every 5 minutes; the client's
+    // default of 30 s earns a GOAWAY "too many pings" and a reconnect that can drop the call
+    // unlocking time skipping mid-flight, so that a long run of cases stalls.
+    connectionOptions: { channelArgs: { 'grpc.keepalive_time_ms': 6 * 60_000, 'grpc.keepalive_permit_without_calls': 0 } },
     client: { dataConverter: dataConverter(testCodec()) },
   });
 }
