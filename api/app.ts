@@ -4,6 +4,7 @@ import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createAuditLog, type AuditLog } from './audit';
+import { DEFAULT_BACKDATE_WINDOW_HOURS } from './actors';
 import { createVerifier, type AuthOptions, type Principal, type TokenVerifier } from './auth';
 import type { ApiConfig } from './config';
 import { guard, type RouteContext } from './context';
@@ -15,6 +16,7 @@ import { publicRoutes } from './routes/health';
 import { promptRoutes } from './routes/prompts';
 import { referralRoutes } from './routes/referrals';
 import { reportRoutes } from './routes/reports';
+import { requireAllTeams, type ScopeSettings } from './scope';
 
 export interface ApiDeps {
   client: Client;
@@ -26,6 +28,16 @@ export interface ApiDeps {
   logger?: Logger;
   /** Rate limit of write routes, per caller (token sub). */
   rateLimit?: { windowMs: number; limit: number };
+  /** Rate limit of read routes, per caller. */
+  readRateLimit?: { windowMs: number; limit: number };
+  /** Rate limit per client address, before authentication (with `trustProxy` saying which address is the client's). */
+  addressRateLimit?: { windowMs: number; limit: number };
+  /** Express's `trust proxy`: false (no proxy) or how many proxies in front (API_TRUST_PROXY). */
+  trustProxy?: number | false;
+  /** Social workers' scope: their teams' cases, or their caseload (API_SOCIAL_WORKER_SCOPE). */
+  scope?: ScopeSettings;
+  /** How far back a person may date an event or decision (API_BACKDATE_WINDOW_HOURS). */
+  backdateWindowHours?: number;
   /** The codec server (api/codec-server.ts), mounted at /codec behind the `operations` role. */
   codec?: { router: express.Router; allowedOrigin: string };
   now?: () => Date;
@@ -41,21 +53,27 @@ export function createApp(deps: ApiDeps): express.Express {
     logger,
     audit: typeof deps.audit === 'string' ? createAuditLog(deps.audit) : deps.audit,
     verify: typeof deps.auth === 'function' ? deps.auth : createVerifier(deps.auth),
-    writeLimit: writeLimiter(deps.rateLimit ?? { windowMs: 60_000, limit: 600 }),
+    writeLimit: callerLimiter(deps.rateLimit ?? { windowMs: 60_000, limit: 600 }, 'write'),
+    readLimit: callerLimiter(deps.readRateLimit ?? { windowMs: 60_000, limit: 1200 }, 'read'),
+    scope: deps.scope ?? { socialWorkers: 'team' },
+    backdateWindowMs: (deps.backdateWindowHours ?? DEFAULT_BACKDATE_WINDOW_HOURS) * 3_600_000,
     now: deps.now ?? (() => new Date()),
   };
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Which address is the client's (the per-address limit keys on it): only as many proxies as configured.
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.use(requestLogging(logger));
   app.use(helmet());
+  app.use(addressLimiter(deps.addressRateLimit ?? { windowMs: 60_000, limit: 3000 }));
   if (deps.codec) {
     // The codec server decodes payloads for the Temporal Web UI: operations staff only.
     // Mounted before the JSON parser (it parses its own, larger bodies). CORS first: a
     // browser's preflight (OPTIONS) carries no token, and a 401 without CORS headers reads
     // as a CORS failure in the UI; every real call then passes the role gate.
-    const codecGate = express.Router().use(...guard(ctx, 'codec', ['operations']));
+    // Payloads reach the codec without their case, so it needs the explicit all-teams scope.
+    const codecGate = express.Router().use(...guard(ctx, 'codec', ['operations']), requireAllTeams);
     app.use(
       '/codec',
       codecCors(deps.codec.allowedOrigin),
@@ -75,7 +93,7 @@ export function createApp(deps: ApiDeps): express.Express {
   return app;
 }
 
-function writeLimiter(options: { windowMs: number; limit: number }): RequestHandler {
+function callerLimiter(options: { windowMs: number; limit: number }, kind: 'read' | 'write'): RequestHandler {
   return rateLimit({
     windowMs: options.windowMs,
     limit: options.limit,
@@ -86,7 +104,22 @@ function writeLimiter(options: { windowMs: number; limit: number }): RequestHand
       return principal ? `sub:${principal.sub}` : ipKeyGenerator(req.ip ?? 'unknown');
     },
     handler: (_req, res) => {
-      res.status(429).json({ error: 'rate-limited', message: 'too many write requests; retry later' });
+      res.status(429).json({ error: 'rate-limited', message: `too many ${kind} requests; retry later` });
+    },
+  });
+}
+
+/** Before authentication: one address cannot flood the token checks and the audit log. */
+function addressLimiter(options: { windowMs: number; limit: number }): RequestHandler {
+  return rateLimit({
+    windowMs: options.windowMs,
+    limit: options.limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
+    skip: (req) => req.path === '/healthz',
+    handler: (_req, res) => {
+      res.status(429).json({ error: 'rate-limited', message: 'too many requests from this address; retry later' });
     },
   });
 }
@@ -101,5 +134,10 @@ export function appDepsFromConfig(client: Client, taskQueue: string, config: Api
     audit: config.auditLogFile,
     logger: createLogger(config.logLevel),
     rateLimit: config.rateLimit,
+    readRateLimit: config.readRateLimit,
+    addressRateLimit: config.addressRateLimit,
+    trustProxy: config.trustProxy,
+    scope: { socialWorkers: config.socialWorkerScope },
+    backdateWindowHours: config.backdateWindowHours,
   };
 }

@@ -18,6 +18,16 @@ const apiConfigSchema = z.object({
   AUDIT_LOG_FILE: z.string().min(1).optional(),
   API_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   API_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600),
+  API_READ_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(1200),
+  API_ADDRESS_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(3000),
+  /** How many proxies stand in front of the API (their X-Forwarded-For is believed); 0: none. */
+  API_TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  /** The oldest token accepted by its iat, e.g. 12h (jose time span). */
+  API_JWT_MAX_AGE: z.string().regex(/^\d+\s*(s|m|h|d)$/, 'must be a time span such as 12h or 30m').default('12h'),
+  /** Social workers reach their teams' cases (team) or only the assessments allocated to them (caseload). */
+  API_SOCIAL_WORKER_SCOPE: z.enum(['team', 'caseload']).default('team'),
+  /** How far back a person may date an event or a decision; older ones come from the case system. */
+  API_BACKDATE_WINDOW_HOURS: z.coerce.number().int().min(1).max(24 * 14).default(24),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 });
@@ -28,6 +38,11 @@ export interface ApiConfig {
   localSecretFile?: string;
   auditLogFile: string;
   rateLimit: { windowMs: number; limit: number };
+  readRateLimit: { windowMs: number; limit: number };
+  addressRateLimit: { windowMs: number; limit: number };
+  trustProxy: number | false;
+  socialWorkerScope: 'team' | 'caseload';
+  backdateWindowHours: number;
   logLevel: string;
 }
 
@@ -54,23 +69,34 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const c = parsed.data;
   let auth: AuthOptions;
   let secretFile: string | undefined;
+  const production = c.NODE_ENV === 'production';
+  if (production && (!c.API_JWT_ISSUER || !c.API_JWT_AUDIENCE)) {
+    // Whatever the key type: a token minted for another service must not open this one.
+    throw new Error('invalid configuration: NODE_ENV=production needs API_JWT_ISSUER and API_JWT_AUDIENCE');
+  }
+  const maxTokenAge = c.API_JWT_MAX_AGE;
   if (c.API_JWKS_URL) {
     if (!c.API_JWT_ISSUER || !c.API_JWT_AUDIENCE) throw new Error('invalid configuration: API_JWKS_URL needs API_JWT_ISSUER and API_JWT_AUDIENCE');
-    auth = { mode: 'jwks', jwksUrl: c.API_JWKS_URL, issuer: c.API_JWT_ISSUER, audience: c.API_JWT_AUDIENCE };
+    auth = { mode: 'jwks', jwksUrl: c.API_JWKS_URL, issuer: c.API_JWT_ISSUER, audience: c.API_JWT_AUDIENCE, maxTokenAge };
   } else if (c.API_JWT_SECRET) {
-    auth = { mode: 'secret', secret: c.API_JWT_SECRET, ...(c.API_JWT_ISSUER ? { issuer: c.API_JWT_ISSUER } : {}), ...(c.API_JWT_AUDIENCE ? { audience: c.API_JWT_AUDIENCE } : {}) };
-  } else if (c.NODE_ENV === 'production') {
+    auth = { mode: 'secret', secret: c.API_JWT_SECRET, maxTokenAge, ...(c.API_JWT_ISSUER ? { issuer: c.API_JWT_ISSUER } : {}), ...(c.API_JWT_AUDIENCE ? { audience: c.API_JWT_AUDIENCE } : {}) };
+  } else if (production) {
     // As with the payload keys: production never falls back to a secret made up on the spot.
     throw new Error('invalid configuration: NODE_ENV=production needs API_JWKS_URL (with API_JWT_ISSUER and API_JWT_AUDIENCE) or API_JWT_SECRET');
   } else {
     secretFile = localSecretFile(c.DATA_DIR);
-    auth = { mode: 'secret', secret: ensureLocalSecret(secretFile) };
+    auth = { mode: 'secret', secret: ensureLocalSecret(secretFile), maxTokenAge };
   }
   return {
     auth,
     ...(secretFile ? { localSecretFile: secretFile } : {}),
     auditLogFile: c.AUDIT_LOG_FILE ?? join(c.DATA_DIR, 'audit.log'),
     rateLimit: { windowMs: c.API_RATE_LIMIT_WINDOW_MS, limit: c.API_RATE_LIMIT_MAX },
+    readRateLimit: { windowMs: c.API_RATE_LIMIT_WINDOW_MS, limit: c.API_READ_RATE_LIMIT_MAX },
+    addressRateLimit: { windowMs: c.API_RATE_LIMIT_WINDOW_MS, limit: c.API_ADDRESS_RATE_LIMIT_MAX },
+    trustProxy: c.API_TRUST_PROXY === 0 ? false : c.API_TRUST_PROXY,
+    socialWorkerScope: c.API_SOCIAL_WORKER_SCOPE,
+    backdateWindowHours: c.API_BACKDATE_WINDOW_HOURS,
     logLevel: c.LOG_LEVEL,
   };
 }

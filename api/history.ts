@@ -27,30 +27,57 @@ export interface TimelineEntry {
 }
 
 const MAX_WORKFLOWS = 50;
+/** Caps per request, so that one history cannot tie up the API or fill its memory. */
+export const HISTORY_LIMITS = { events: 20_000, bytes: 8 * 1024 * 1024 };
+
+export interface DecodedHistories {
+  events: DecodedEvent[];
+  /** Set when a cap stopped the walk: the answer says so rather than looking complete. */
+  truncated?: { reason: string };
+}
 
 /**
  * The histories of a workflow and of its children (found from ChildWorkflowExecutionStarted
  * events, recursively), decoded through the client's loaded data converter, so that
- * encrypted payloads are decrypted by the same codec the client uses.
+ * encrypted payloads are decrypted by the same codec the client uses. A child for which
+ * `includeChild` answers false (out of the caller's scope) is left out.
  */
-export async function decodedHistories(client: Client, workflowId: string): Promise<DecodedEvent[]> {
+export async function decodedHistories(
+  client: Client,
+  workflowId: string,
+  includeChild: (workflowId: string) => Promise<boolean> = async () => true,
+  limits = HISTORY_LIMITS,
+): Promise<DecodedHistories> {
   const converter = client.options.loadedDataConverter;
   const queue = [workflowId];
   const seen = new Set<string>();
   const events: DecodedEvent[] = [];
-  while (queue.length > 0 && seen.size < MAX_WORKFLOWS) {
+  let bytes = 0;
+  let truncated: DecodedHistories['truncated'];
+  walk: while (queue.length > 0) {
+    if (seen.size >= MAX_WORKFLOWS) {
+      truncated = { reason: `more than ${MAX_WORKFLOWS} workflows` };
+      break;
+    }
     const id = queue.shift() as string;
     if (seen.has(id)) continue;
     seen.add(id);
+    if (id !== workflowId && !(await includeChild(id))) continue;
     const history = await client.workflow.getHandle(id).fetchHistory();
     for (const event of history.events ?? []) {
       const decoded = await decodeEvent(converter, id, event);
+      bytes += JSON.stringify(decoded).length;
+      if (events.length >= limits.events || bytes > limits.bytes) {
+        truncated = { reason: events.length >= limits.events ? `more than ${limits.events} events` : `more than ${limits.bytes} bytes` };
+        break walk;
+      }
       events.push(decoded);
       const child = decoded.attributes.workflowExecution as { workflowId?: string } | undefined;
       if (decoded.type === 'CHILD_WORKFLOW_EXECUTION_STARTED' && child?.workflowId) queue.push(child.workflowId);
     }
   }
-  return events.sort((a, b) => (a.time === b.time ? 0 : a.time < b.time ? -1 : 1));
+  events.sort((a, b) => (a.time === b.time ? 0 : a.time < b.time ? -1 : 1));
+  return { events, ...(truncated ? { truncated } : {}) };
 }
 
 async function decodeEvent(converter: LoadedDataConverter, workflowId: string, event: temporal.api.history.v1.IHistoryEvent): Promise<DecodedEvent> {

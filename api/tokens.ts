@@ -1,13 +1,19 @@
 import { SignJWT } from 'jose';
 import type { Role } from './auth';
 
+/** The scope claims of a token: the teams whose cases it may touch, or every team (an explicit claim, never the absence of one). */
+export interface ScopeClaims {
+  teams?: string[];
+  allTeams?: boolean;
+}
+
 /** Signs a local HS256 token (npm run token, tests). Production tokens come from the identity provider. */
 export async function signLocalToken(
   secret: string,
-  claims: { sub: string; roles: Role[]; team?: string },
+  claims: { sub: string; roles: Role[] } & ScopeClaims,
   options: { expiresIn?: string; issuer?: string; audience?: string } = {},
 ): Promise<string> {
-  let jwt = new SignJWT({ roles: claims.roles, ...(claims.team ? { team: claims.team } : {}) })
+  let jwt = new SignJWT({ roles: claims.roles, ...(claims.teams ? { teams: claims.teams } : {}), ...(claims.allTeams ? { all_teams: true } : {}) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub)
     .setIssuedAt()

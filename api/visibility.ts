@@ -60,14 +60,15 @@ export async function listPage(
   return { workflows: (response.executions ?? []).map(toVisible), ...(token ? { nextPageToken: token } : {}) };
 }
 
-/** Every workflow a query matches, up to a limit. */
-export async function listAll(client: Client, query: string, limit = 2000): Promise<VisibleWorkflow[]> {
+/** Every workflow a query matches, up to a limit; `truncated` says when more matched. */
+export async function listAll(client: Client, query: string, limit = 2000): Promise<{ workflows: VisibleWorkflow[]; truncated: boolean }> {
   const all: VisibleWorkflow[] = [];
   let token: string | undefined;
   do {
-    const page = await listPage(client, query, Math.min(500, limit - all.length), token);
+    // One more than the limit, to know whether the limit cut the answer.
+    const page = await listPage(client, query, Math.min(500, limit + 1 - all.length), token);
     all.push(...page.workflows);
     token = page.nextPageToken;
-  } while (token && all.length < limit);
-  return all;
+  } while (token && all.length <= limit);
+  return { workflows: all.slice(0, limit), truncated: all.length > limit };
 }

@@ -13,6 +13,13 @@ const eventBase = {
   occurredAt: instantSchema,
   recordedAt: instantSchema.optional(),
   actor: staffIdSchema,
+  /**
+   * Set by the API from the caller's token, whatever the body says: who sent the event (a
+   * system sending on behalf of `actor`, or the person themself), and whether it is dated
+   * further back than a person may date what they report (only a system may back-date).
+   */
+  submittedBy: staffIdSchema.optional(),
+  backdated: z.boolean().optional(),
 };
 
 const event = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>

@@ -134,7 +134,7 @@ async function startStack(settings: ChaosSettings): Promise<Stack> {
   started.push(api);
   await Promise.all([worker.start(), api.start()]);
 
-  const sign = (sub: string, role: 'system' | 'social_worker' | 'manager' | 'operations') => signLocalToken(jwtSecret, { sub, roles: [role] }, { expiresIn: '7d' });
+  const sign = (sub: string, role: 'system' | 'social_worker' | 'manager' | 'operations') => signLocalToken(jwtSecret, { sub, roles: [role], allTeams: true }, { expiresIn: '7d' });
   const tokens: Tokens = {
     system: await sign('CMS-1', 'system'),
     socialWorker: await sign('SW-1', 'social_worker'),

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     Web UI         ${server?.uiUrl ?? '(the cluster\'s own)'}
     Outbox         ${config.OUTBOUND_WEBHOOK_URL ?? config.outboxDir}
     Audit log      ${apiConfig.auditLogFile}
-    API token      ${apiConfig.auth.mode === 'jwks' ? `from your identity provider (JWKS ${apiConfig.auth.jwksUrl})` : 'npm run token -- --role manager --sub MGR-1 [--team T1]   (roles: system, social_worker, manager, operations)'}
+    API token      ${apiConfig.auth.mode === 'jwks' ? `from your identity provider (JWKS ${apiConfig.auth.jwksUrl})` : 'npm run token -- --role manager --sub MGR-1 (--team T1 | --all-teams)   (roles: system, social_worker, manager, operations)'}
   Ctrl-C stops it.
 `);
 

@@ -1,5 +1,5 @@
 /**
- * `npm run token -- --role manager --sub MGR-1 [--team T1] [--role operations] [--ttl 8h]`
+ * `npm run token -- --role manager --sub MGR-1 (--team T1 [--team T2] | --all-teams) [--role operations] [--ttl 8h]`
  * prints a local bearer token signed with API_JWT_SECRET, or with the embedded default's
  * secret (generated once under DATA_DIR/api-jwt-secret). With API_JWKS_URL set, tokens
  * come from the identity provider instead, and this refuses.
@@ -14,14 +14,17 @@ async function main(): Promise<void> {
     options: {
       role: { type: 'string', multiple: true },
       sub: { type: 'string' },
-      team: { type: 'string' },
+      team: { type: 'string', multiple: true },
+      'all-teams': { type: 'boolean', default: false },
       ttl: { type: 'string', default: '8h' },
     },
   });
   const asked = (values.role ?? []).flatMap((role) => role.split(','));
   const unknown = asked.filter((role) => !(roles as readonly string[]).includes(role));
-  if (asked.length === 0 || unknown.length > 0 || !values.sub) {
-    console.error(`usage: npm run token -- --role <${roles.join('|')}> [--role ...] --sub <opaque id, e.g. MGR-1> [--team T1] [--ttl 8h]`);
+  const teams = (values.team ?? []).flatMap((team) => team.split(','));
+  if (asked.length === 0 || unknown.length > 0 || !values.sub || (teams.length === 0) === !values['all-teams']) {
+    console.error(`usage: npm run token -- --role <${roles.join('|')}> [--role ...] --sub <opaque id, e.g. MGR-1> (--team T1 [--team T2] | --all-teams) [--ttl 8h]`);
+    console.error('a token names the teams whose cases it reaches, or --all-teams explicitly');
     if (unknown.length > 0) console.error(`unknown role(s): ${unknown.join(', ')}`);
     process.exit(2);
   }
@@ -32,7 +35,7 @@ async function main(): Promise<void> {
   }
   const token = await signLocalToken(
     config.auth.secret,
-    { sub: values.sub, roles: asked as Role[], ...(values.team ? { team: values.team } : {}) },
+    { sub: values.sub, roles: asked as Role[], ...(values['all-teams'] ? { allTeams: true } : { teams }) },
     { expiresIn: values.ttl, ...(config.auth.issuer ? { issuer: config.auth.issuer } : {}), ...(config.auth.audience ? { audience: config.auth.audience } : {}) },
   );
   process.stdout.write(`${token}\n`);

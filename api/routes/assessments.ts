@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { promptKinds } from '../../domain/prompts';
 import { stateQuery } from '../../workflows/messages';
 import { auditTarget } from '../audit';
+import { principalOf } from '../auth';
+import { assertCaseInScope, scopeClause } from '../scope';
 import { allRoles, guard, type RouteContext } from '../context';
 import { parseOr400 } from '../errors';
 import { decodedHistories, toTimeline } from '../history';
@@ -65,7 +67,9 @@ export function assessmentRoutes(ctx: RouteContext): Router {
 
   router.get('/v1/assessments', ...guard(ctx, 'assessment.list', ['manager', 'operations']), async (req, res) => {
     const params = parseOr400(assessmentListQuerySchema, req.query);
-    const page = await listPage(ctx.client, assessmentListQuery(params, ctx.now()), params.pageSize, params.nextPageToken);
+    const inScope = scopeClause(principalOf(res), params.team);
+    const query = [assessmentListQuery({ ...params, team: undefined }, ctx.now()), ...(inScope ? [inScope] : [])].join(' AND ');
+    const page = await listPage(ctx.client, query, params.pageSize, params.nextPageToken);
     auditTarget(res, { workflowIds: page.workflows.map((workflow) => workflow.workflowId) });
     res.json({
       assessments: page.workflows.map((workflow) => ({
@@ -84,7 +88,7 @@ export function assessmentRoutes(ctx: RouteContext): Router {
     '/v1/assessments/:assessmentId/events',
     ...guard(ctx, 'assessment.event', ['system', 'social_worker'], (req) => safeCaseWorkflowId(req.params.assessmentId)),
     ctx.writeLimit,
-    async (req, res) => deliverEvent(ctx.client, assessmentIdParam(req.params.assessmentId), req, res, ctx.now()),
+    async (req, res) => deliverEvent(ctx, assessmentIdParam(req.params.assessmentId), req, res),
   );
 
   router.get('/v1/assessments/:assessmentId', ...guard(ctx, 'assessment.read', allRoles, (req) => safeCaseWorkflowId(req.params.assessmentId)), async (req, res) => {
@@ -102,15 +106,24 @@ export function assessmentRoutes(ctx: RouteContext): Router {
     async (req, res) => {
       const workflowId = assessmentIdParam(req.params.assessmentId);
       const { format } = parseOr400(historyQuerySchema, req.query);
-      let events;
+      let histories;
       try {
-        events = await decodedHistories(ctx.client, workflowId);
+        // Each child workflow the history shows is held to the same scope (its own Team attribute).
+        const principal = principalOf(res);
+        histories = await decodedHistories(ctx.client, workflowId, (childId) =>
+          assertCaseInScope(ctx.client, principal, childId, ctx.scope).then(
+            () => true,
+            () => false,
+          ),
+        );
       } catch (error) {
         throw await translateWorkflowError(ctx.client, error, workflowId);
       }
+      const { events, truncated } = histories;
       auditTarget(res, { workflowIds: [...new Set(events.map((event) => event.workflowId))] });
-      if (format === 'raw') res.json({ workflowId, events });
-      else res.json({ workflowId, timeline: toTimeline(events) });
+      const extra = truncated ? { truncated: true, truncatedBecause: truncated.reason } : {};
+      if (format === 'raw') res.json({ workflowId, events, ...extra });
+      else res.json({ workflowId, timeline: toTimeline(events), ...extra });
     },
   );
 

@@ -1,8 +1,11 @@
 import type { Request, Response } from 'express';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { domainEventSchema } from '../../domain/events';
-import { recordEventUpdate } from '../../workflows/messages';
+import { recordEventUpdate, stateQuery } from '../../workflows/messages';
+import { refuseBeforeReferral, stampEvent } from '../actors';
+import { principalOf } from '../auth';
+import type { RouteContext } from '../context';
 import { auditTarget } from '../audit';
 import { HttpError, parseOr400, refuseFutureTimes } from '../errors';
 
@@ -12,20 +15,33 @@ import { HttpError, parseOr400, refuseFutureTimes } from '../errors';
  * the case cannot take (it does not fit the stage, a rule refuses it) answers 422
  * `event-refused` with the reason, and its eventId stays free for a corrected resend.
  */
-export async function deliverEvent(client: Client, workflowId: string, req: Request, res: Response, now: Date): Promise<void> {
+export async function deliverEvent(ctx: RouteContext, workflowId: string, req: Request, res: Response): Promise<void> {
   auditTarget(res, { workflowId });
-  const event = parseOr400(domainEventSchema, req.body);
+  const now = ctx.now();
+  const event = parseOr400(domainEventSchema, stampEvent(principalOf(res), req.body, now, ctx.backdateWindowMs));
   refuseFutureTimes({ occurredAt: event.occurredAt, recordedAt: event.recordedAt }, now);
+  const handle = ctx.client.workflow.getHandle(workflowId);
+  refuseBeforeReferral({ occurredAt: event.occurredAt }, await receivedAtOf(handle));
   try {
-    const result = await client.workflow.getHandle(workflowId).executeUpdate(recordEventUpdate, { args: [event] });
+    const result = await handle.executeUpdate(recordEventUpdate, { args: [event] });
     res.status(202).json({ accepted: true, duplicate: result.duplicate });
   } catch (error) {
-    const answer = await translateWorkflowError(client, error, workflowId);
+    const answer = await translateWorkflowError(ctx.client, error, workflowId);
     // R-25: once a case has closed, what is learnt about the child starts a new referral (R-1).
     if (answer instanceof HttpError && answer.code === 'workflow-closed') {
       throw new HttpError(409, 'workflow-closed', `${answer.message}: send what was learnt as a new referral (POST /v1/referrals), which the duty manager decides on (R-1, R-25)`);
     }
     throw answer;
+  }
+}
+
+/** When the case's referral was received (its state says); undefined if the state cannot be read now. */
+export async function receivedAtOf(handle: WorkflowHandle): Promise<string | undefined> {
+  try {
+    const state = (await handle.query(stateQuery)) as { receivedAt?: unknown };
+    return typeof state.receivedAt === 'string' ? state.receivedAt : undefined;
+  } catch {
+    return undefined; // the update that follows answers for a workflow that is gone
   }
 }
 

@@ -1,17 +1,18 @@
 import { Router } from 'express';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { instantSchema, staffIdSchema } from '../../domain/ids';
 import { promptKinds, type Prompt } from '../../domain/prompts';
 import { decideUpdate, openPromptsQuery } from '../../workflows/messages';
-import { TeamKey } from '../../workflows/search-attributes';
 import { auditTarget } from '../audit';
-import { principalOf, type Principal } from '../auth';
+import { refuseBeforeReferral, stampDecision } from '../actors';
+import { principalOf } from '../auth';
+import { scopeClause } from '../scope';
 import { guard, type RouteContext } from '../context';
 import { HttpError, parseOr400, refuseFutureTimes } from '../errors';
 import { promptIdParam, safeWorkflowIdOfPrompt } from '../ids';
 import { listAll, literal } from '../visibility';
-import { translateWorkflowError } from './events';
+import { receivedAtOf, translateWorkflowError } from './events';
 import { workflowIdOfPrompt } from '../../domain/ids';
 
 const code = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "may hold only letters, digits, '-' and '_'");
@@ -41,13 +42,6 @@ export function sortPrompts<P extends Pick<Prompt, 'dueBy' | 'raisedAt'>>(prompt
   return [...prompts].sort((a, b) => due(a) - due(b) || Date.parse(a.raisedAt) - Date.parse(b.raisedAt));
 }
 
-/** A team-restricted manager acts only in their own team. */
-function effectiveTeam(principal: Principal, asked?: string): string | undefined {
-  if (!principal.team) return asked;
-  if (asked && asked !== principal.team) throw new HttpError(403, 'forbidden', 'your token is restricted to another team');
-  return principal.team;
-}
-
 async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
@@ -61,9 +55,17 @@ async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Pr
   return results;
 }
 
-async function teamOf(client: Client, workflowId: string): Promise<string | undefined> {
-  const description = await client.workflow.getHandle(workflowId).describe();
-  return description.typedSearchAttributes.get(TeamKey);
+/** The most workflows one prompt list reads (each needs a query). */
+export const PROMPT_LIST_WORKFLOWS = 1000;
+
+/** Whether a failed query is explained by the workflow having closed since the listing (nothing open there any more). */
+async function closedSince(ctx: RouteContext, workflowId: string, error: unknown): Promise<boolean> {
+  if (error instanceof WorkflowNotFoundError) return true;
+  try {
+    return (await ctx.client.workflow.getHandle(workflowId).describe()).status.name !== 'RUNNING';
+  } catch {
+    return false;
+  }
 }
 
 export function promptRoutes(ctx: RouteContext): Router {
@@ -71,23 +73,31 @@ export function promptRoutes(ctx: RouteContext): Router {
 
   router.get('/v1/prompts', ...guard(ctx, 'prompt.list', ['manager']), async (req, res) => {
     const params = parseOr400(promptListQuerySchema, req.query);
-    const team = effectiveTeam(principalOf(res), params.team);
+    const inScope = scopeClause(principalOf(res), params.team);
     const clauses = [`ExecutionStatus = 'Running'`, `OpenPromptKinds IN (${(params.kind ? [params.kind] : promptKinds).map(literal).join(', ')})`];
-    if (team) clauses.push(`Team = ${literal(team)}`);
+    if (inScope) clauses.push(inScope);
     if (params.managerId) clauses.push(`ManagerId = ${literal(params.managerId)}`);
-    const workflows = await listAll(ctx.client, clauses.join(' AND '), 1000);
+    const { workflows, truncated } = await listAll(ctx.client, clauses.join(' AND '), PROMPT_LIST_WORKFLOWS);
+    // Never a silent partial answer: a workflow whose prompts could not be read is named.
+    const unreadable: string[] = [];
     const perWorkflow = await mapLimited(workflows, 16, async (workflow): Promise<OpenPrompt[]> => {
       try {
         const prompts = await ctx.client.workflow.getHandle(workflow.workflowId).query(openPromptsQuery);
         const workflowTeam = typeof workflow.attributes.Team === 'string' ? workflow.attributes.Team : undefined;
         return prompts.map((prompt) => ({ ...prompt, workflowId: workflow.workflowId, ...(workflowTeam ? { team: workflowTeam } : {}) }));
-      } catch {
-        return []; // closed since the visibility answer: nothing open there any more
+      } catch (error) {
+        if (!(await closedSince(ctx, workflow.workflowId, error))) unreadable.push(workflow.workflowId);
+        return [];
       }
     });
     const prompts = sortPrompts(perWorkflow.flat().filter((prompt) => !params.kind || prompt.kind === params.kind));
     auditTarget(res, { workflowIds: [...new Set(prompts.map((prompt) => prompt.workflowId))] });
-    res.json({ prompts });
+    res.json({
+      prompts,
+      complete: !truncated && unreadable.length === 0,
+      ...(truncated ? { truncated: true, message: `more than ${PROMPT_LIST_WORKFLOWS} workflows have open prompts: narrow by team, managerId or kind` } : {}),
+      ...(unreadable.length > 0 ? { unreadableWorkflowIds: unreadable } : {}),
+    });
   });
 
   router.post(
@@ -100,13 +110,9 @@ export function promptRoutes(ctx: RouteContext): Router {
       const body = parseOr400(decisionRequestSchema, req.body);
       // A decision dated ahead of now would settle a deadline that has not been met yet.
       refuseFutureTimes({ decidedAt: body.decidedAt }, ctx.now());
-      const principal = principalOf(res);
+      const decision = { ...stampDecision(principalOf(res), body, ctx.now(), ctx.backdateWindowMs), promptId };
+      refuseBeforeReferral({ decidedAt: decision.decidedAt }, await receivedAtOf(ctx.client.workflow.getHandle(workflowId)));
       try {
-        if (principal.team) {
-          const team = await teamOf(ctx.client, workflowId);
-          if (team !== principal.team) throw new HttpError(403, 'forbidden', 'this prompt belongs to another team');
-        }
-        const decision = { ...body, promptId, decidedBy: body.decidedBy ?? principal.sub, decidedAt: body.decidedAt ?? ctx.now().toISOString() };
         const result = await ctx.client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [decision] });
         res.status(200).json(result);
       } catch (error) {

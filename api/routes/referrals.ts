@@ -7,6 +7,8 @@ import { stateQuery } from '../../workflows/messages';
 import { referralWorkflow } from '../../workflows/referral';
 import { LocalAuthorityKey, ManagerIdKey, ReferralIdKey, TeamKey } from '../../workflows/search-attributes';
 import { auditTarget } from '../audit';
+import { principalOf } from '../auth';
+import { assertTeamInScope } from '../scope';
 import { canonicalJson, sha256Hex } from '../canonical';
 import { allRoles, guard, type RouteContext } from '../context';
 import { HttpError, parseOr400, refuseFutureTimes } from '../errors';
@@ -26,11 +28,12 @@ export function referralRoutes(ctx: RouteContext): Router {
    */
   router.post(
     '/v1/referrals',
-    ...guard(ctx, 'referral.start', ['system'], (req) => safeReferralWorkflowId(req.body?.referralId)),
+    ...guard(ctx, 'referral.start', ['system'], (req) => safeReferralWorkflowId(req.body?.referralId), { caseScoped: false }),
     ctx.writeLimit,
     async (req, res) => {
       const input = parseOr400(referralInputSchema, req.body);
       refuseFutureTimes({ receivedAt: input.receivedAt }, ctx.now());
+      assertTeamInScope(principalOf(res), input.team);
       const workflowId = referralWorkflowId(input.referralId);
       auditTarget(res, { workflowId });
       const hash = sha256Hex(canonicalJson(input));
@@ -66,7 +69,7 @@ export function referralRoutes(ctx: RouteContext): Router {
     '/v1/referrals/:referralId/events',
     ...guard(ctx, 'referral.event', ['system', 'social_worker'], (req) => safeReferralWorkflowId(req.params.referralId)),
     ctx.writeLimit,
-    async (req, res) => deliverEvent(ctx.client, referralWorkflowId(referralIdParam(req.params.referralId)), req, res, ctx.now()),
+    async (req, res) => deliverEvent(ctx, referralWorkflowId(referralIdParam(req.params.referralId)), req, res),
   );
 
   router.get('/v1/referrals/:referralId', ...guard(ctx, 'referral.read', allRoles, (req) => safeReferralWorkflowId(req.params.referralId)), async (req, res) => {

@@ -53,9 +53,9 @@ describe('prompts and decisions', () => {
     expect((await promptsOf(managerT2, '')).map((p) => p.promptId)).not.toContain(prompt.promptId);
     expect((await api.call('GET', `/v1/prompts?team=${team}`, { token: managerT2 })).status).toBe(403);
 
-    // A manager of another team may not answer it.
+    // A manager of another team may not answer it: to them it does not exist.
     const foreign = await api.call('POST', `/v1/prompts/${prompt.promptId}/decision`, { token: managerT2, body: { decision: 'early-help', rationale: 'r' } });
-    expect(foreign.status).toBe(403);
+    expect(foreign.status).toBe(404);
 
     const decided = await api.call('POST', `/v1/prompts/${prompt.promptId}/decision`, {
       token: managerT1,

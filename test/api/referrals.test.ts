@@ -141,7 +141,9 @@ describe('events', () => {
   });
 
   it('refuses an invalid event with 400 listing every invalid field', async () => {
-    const answer = await api.call('POST', `/v1/referrals/REF-ANY-1/events`, {
+    const referralId = newReferralId();
+    expect((await api.call('POST', '/v1/referrals', { token: system, body: referralBody(referralId) })).status).toBe(201);
+    const answer = await api.call('POST', `/v1/referrals/${referralId}/events`, {
       token: system,
       body: { type: 'child-seen', eventId: 'x', occurredAt: 'soon', actor: 'Jane', seenAlone: false, viewsRecorded: 'yes' },
     });

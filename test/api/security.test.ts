@@ -83,7 +83,12 @@ describe('role matrix: route × role', () => {
   });
 
   it('gives a token without a known role nothing', async () => {
-    const token = await new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('USR-7').setExpirationTime('1h').sign(new TextEncoder().encode(TEST_SECRET));
+    const token = await new SignJWT({ roles: ['admin'], all_teams: true })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('USR-7')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(TEST_SECRET));
     expect((await api.call('GET', '/v1/referrals/REF-NOPE-1', { token })).status).toBe(403);
   });
 
@@ -104,7 +109,7 @@ describe('audit trail', () => {
     const before = api.auditRecords().length;
     const started = await api.call('POST', '/v1/referrals', { token: tokens.system, body: referralBody(referralId, { team: 'TEAM-4242', localAuthority: 'LA-4242', children: [{ childRef: 'CHILD-98765' }] }) });
     expect(started.status).toBe(201);
-    const event = { type: 'new-information', eventId: 'EV-AUDIT-1', occurredAt: new Date().toISOString(), actor: 'SW-1', summary: 'SECRET-SUMMARY-TEXT' };
+    const event = { type: 'new-information', eventId: 'EV-AUDIT-1', occurredAt: new Date().toISOString(), actor: 'USR-13', summary: 'SECRET-SUMMARY-TEXT' };
     // New information does not fit a referral awaiting its duty decision: refused (422), and audited as such.
     expect((await api.call('POST', `/v1/referrals/${referralId}/events`, { token: tokens.social_worker, body: event })).status).toBe(422);
     expect((await api.call('GET', `/v1/referrals/${referralId}`, { token: tokens.operations })).status).toBe(200);
@@ -160,9 +165,10 @@ describe('JWKS verification (production mode)', () => {
     const jwksUrl = `http://127.0.0.1:${(idpServer.address() as AddressInfo).port}/.well-known/jwks.json`;
     const production = await startApi({ harness, auth: { mode: 'jwks', jwksUrl, issuer: 'https://idp.example.test', audience: 'assessment-api' } });
     const sign = (claims: { iss?: string; aud?: string; roles?: string[] }) =>
-      new SignJWT({ roles: claims.roles ?? ['operations'] })
+      new SignJWT({ roles: claims.roles ?? ['operations'], all_teams: true })
         .setProtectedHeader({ alg: 'RS256', kid: 'key-1' })
         .setSubject('OPS-2')
+        .setIssuedAt()
         .setIssuer(claims.iss ?? 'https://idp.example.test')
         .setAudience(claims.aud ?? 'assessment-api')
         .setExpirationTime('5m')

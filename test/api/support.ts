@@ -16,6 +16,7 @@ export interface ApiUnderTest {
   base: string;
   auditFile: string;
   logFile: string;
+  /** A token for these roles: scoped to `team` when given, else to every team (the explicit all_teams claim). */
   token(roles: Role | Role[], sub?: string, team?: string): Promise<string>;
   call(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<Response>;
   auditRecords(): Array<Record<string, unknown>>;
@@ -25,7 +26,7 @@ export interface ApiUnderTest {
 
 /** The API on an ephemeral port, with a worker and client on the dev server, an audit file and a log file of its own. */
 export async function startApi(
-  options: { harness?: DevServerHarness; client?: ApiDeps['client']; rateLimit?: ApiDeps['rateLimit']; codec?: ApiDeps['codec']; auth?: ApiDeps['auth'] } = {},
+  options: Partial<Pick<ApiDeps, 'client' | 'rateLimit' | 'readRateLimit' | 'codec' | 'auth' | 'scope' | 'backdateWindowHours'>> & { harness?: DevServerHarness } = {},
 ): Promise<ApiUnderTest> {
   const harness = options.harness ?? (await devServerHarness());
   const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
@@ -40,6 +41,9 @@ export async function startApi(
     logger,
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     ...(options.codec ? { codec: options.codec } : {}),
+    ...(options.readRateLimit ? { readRateLimit: options.readRateLimit } : {}),
+    ...(options.scope ? { scope: options.scope } : {}),
+    ...(options.backdateWindowHours ? { backdateWindowHours: options.backdateWindowHours } : {}),
   });
   const server: Server = app.listen(0, '127.0.0.1');
   // Longer than the client's keep-alive, so the server never closes a socket the client is about to reuse.
@@ -58,7 +62,8 @@ export async function startApi(
     base,
     auditFile,
     logFile,
-    token: (roles, sub = 'USR-1', team) => signLocalToken(TEST_SECRET, { sub, roles: Array.isArray(roles) ? roles : [roles], ...(team ? { team } : {}) }),
+    token: (roles, sub = 'USR-1', team) =>
+      signLocalToken(TEST_SECRET, { sub, roles: Array.isArray(roles) ? roles : [roles], ...(team ? { teams: [team] } : { allTeams: true }) }),
     call: (method, path, callOptions = {}) =>
       fetch(`${base}${path}`, {
         method,

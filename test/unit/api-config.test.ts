@@ -7,10 +7,11 @@ import { loadApiConfig } from '../../api/config';
 describe('API configuration', () => {
   it('in production refuses to start without a JWKS URL or a secret, rather than make one up', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'api-config-'));
-    expect(() => loadApiConfig({ NODE_ENV: 'production', DATA_DIR: dataDir })).toThrow(/API_JWKS_URL/);
+    const issued = { API_JWT_ISSUER: 'https://idp.example', API_JWT_AUDIENCE: 'assessments' };
+    expect(() => loadApiConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, ...issued })).toThrow(/API_JWKS_URL/);
     // Empty variables, as compose passes them, count as unset.
-    expect(() => loadApiConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, API_JWKS_URL: '', API_JWT_SECRET: '' })).toThrow(/API_JWKS_URL/);
-    expect(loadApiConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, API_JWKS_URL: '', API_JWT_SECRET: 'a-secret-of-at-least-thirty-two-characters' }).auth).toMatchObject({ mode: 'secret' });
+    expect(() => loadApiConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, API_JWKS_URL: '', API_JWT_SECRET: '', ...issued })).toThrow(/API_JWKS_URL/);
+    expect(loadApiConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, API_JWKS_URL: '', API_JWT_SECRET: 'a-secret-of-at-least-thirty-two-characters', ...issued }).auth).toMatchObject({ mode: 'secret' });
   });
 
   it('needs issuer and audience with a JWKS URL', () => {
