@@ -112,7 +112,9 @@ export async function driveCase(ctx: DriverContext, run: CaseRun): Promise<void>
   const event = async (workflowId: string, type: string, fields: Record<string, unknown> = {}) => {
     eventSequence += 1;
     step = `event ${type}`;
-    const body = { type, eventId: `EV-${ref}-${eventSequence}`, occurredAt: new Date().toISOString(), actor: scenario.socialWorkerId, ...fields };
+    // A system names the member of staff it sends for; a social worker's own id comes from their token.
+    const actor = eventToken === ctx.tokens.system ? { actor: scenario.socialWorkerId } : {};
+    const body = { type, eventId: `EV-${ref}-${eventSequence}`, occurredAt: new Date().toISOString(), ...actor, ...fields };
     const answer = await ctx.api.call<{ accepted?: boolean; duplicate?: boolean; message?: string }>('POST', `/v1/assessments/${workflowId}/events`, {
       token: eventToken,
       body,
