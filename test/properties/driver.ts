@@ -21,7 +21,7 @@ import type { ReferralRequest } from '../../domain/referral';
 import { decideUpdate, eventSignal, recordEventUpdate, stateQuery } from '../../workflows/messages';
 import { referralWorkflow } from '../../workflows/referral';
 import { startTestServer, type RunningServer } from '../../scripts/temporal';
-import { lockTimeSkipping, timeSkippingEnvironment } from '../support/temporal';
+import { lockTimeSkipping, onStrandedTask, timeSkippingEnvironment } from '../support/temporal';
 import {
   DAY_MS,
   describeChild,
@@ -58,11 +58,11 @@ const TRACE = process.env.PROPERTY_TRACE === '1';
 const STALL_MS = Number(process.env.PROPERTY_STALL_SECONDS ?? 120) * 1000;
 /**
  * How often a case is played in all when it stalls. A stall is mostly deterministic (the same
- * timer fires at the same point of the same case), so a case that stalls twice is set aside as
+ * timer fires at the same point of the same case), so a case that stalls on every attempt is set aside as
  * not playable on the test server, counted and reported, rather than failed: it is the test
  * server's defect, and the real server (the fault campaign) takes the same task.
  */
-const MAX_ATTEMPTS = 2;
+const MAX_ATTEMPTS = 3;
 /** The longest single sleep a step asks for. */
 const MAX_SLEEP_MS = 60 * DAY_MS;
 
@@ -154,7 +154,7 @@ export class PropertyWorld {
         // timer's event. So a stalled case is played again, from the start, on a fresh server.
         played.catch(() => undefined);
         this.stalls += 1;
-        console.log(`[property] case ${this.cases}: the test server stopped at step #${outcome.step} (${outcome.stepLabel}) for ${STALL_MS / 1000} s (temporalio/sdk-java#3088); played again on a fresh server (attempt ${attempt + 1})`);
+        console.log(`[property] case ${this.cases}: the test server stalled at step #${outcome.step} (${outcome.stepLabel}): ${outcome.why} (temporalio/sdk-java#3088); played again on a fresh server (attempt ${attempt + 1})`);
         await this.stop();
         await this.open();
         this.restarts += 1;
@@ -244,14 +244,22 @@ class CaseRun {
 
   private progressAt = Date.now();
   private watching = true;
+  private stranded = false;
+  private readonly unsubscribe = onStrandedTask(() => {
+    this.stranded = true;
+  });
 
-  /** Resolves once no step has moved on for STALL_MS (see PropertyWorld.runCase). */
-  stalled(): Promise<{ step: number; stepLabel: string }> {
+  /**
+   * Resolves once the worker reports a stranded task (the server will not skip time again),
+   * or no step has moved on for STALL_MS (see PropertyWorld.runCase).
+   */
+  stalled(): Promise<{ step: number; stepLabel: string; why: string }> {
     return new Promise((resolve) => {
       const check = () => {
         if (!this.watching) return;
-        if (Date.now() - this.progressAt > STALL_MS) resolve({ step: this.step, stepLabel: this.stepLabel });
-        else setTimeout(check, 1_000).unref();
+        if (this.stranded) resolve({ step: this.step, stepLabel: this.stepLabel, why: 'it refused a workflow task completion' });
+        else if (Date.now() - this.progressAt > STALL_MS) resolve({ step: this.step, stepLabel: this.stepLabel, why: `no progress for ${STALL_MS / 1000} s` });
+        else setTimeout(check, 250).unref();
       };
       check();
     });
@@ -259,6 +267,7 @@ class CaseRun {
 
   stopWatching(): void {
     this.watching = false;
+    this.unsubscribe();
   }
 
   /** A case that stalled on every attempt: set aside (no violations), with the steps it played. */

@@ -18,11 +18,26 @@ import { testCodec } from './payload-keys';
  */
 export const PROVOKED_FAILURE = 'provoked by the test';
 
+/**
+ * The Java test server strands a workflow task whose completion cancels a timer that fired
+ * while the task was with the worker (temporalio/sdk-java#3088): it refuses the completion
+ * with this message, never hands the task out again, and never skips time again. Listeners
+ * (the property driver) hear of it at once rather than waiting for a stall.
+ */
+export const STRANDED_TASK = 'invalid history builder state for action';
+const strandedListeners = new Set<() => void>();
+export function onStrandedTask(listener: () => void): () => void {
+  strandedListeners.add(listener);
+  return () => strandedListeners.delete(listener);
+}
+
 // Workers log at WARN so test output stays readable; failures provoked on purpose are left out.
 const printer = new DefaultLogger('WARN');
 Runtime.install({
   logger: new DefaultLogger('WARN', (entry) => {
-    if (entry.message.includes(PROVOKED_FAILURE) || (entry.meta !== undefined && inspect(entry.meta, { depth: 6 }).includes(PROVOKED_FAILURE))) return;
+    const meta = entry.meta !== undefined ? inspect(entry.meta, { depth: 6 }) : '';
+    if (entry.message.includes(STRANDED_TASK) || meta.includes(STRANDED_TASK)) for (const listener of strandedListeners) listener();
+    if (entry.message.includes(PROVOKED_FAILURE) || meta.includes(PROVOKED_FAILURE)) return;
     printer.log(entry.level, entry.message, entry.meta);
   }),
 });
