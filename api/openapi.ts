@@ -17,6 +17,8 @@ const errorSchema = z.object({
   allowedDecisions: z.array(z.string()).optional(),
 });
 const json = <S extends z.ZodType>(schema: S, description: string) => ({ description, content: { 'application/json': { schema } } });
+/** A request body the route cannot do without (without `required`, a client may leave it out). */
+const body = <S extends z.ZodType>(schema: S, description: string) => ({ ...json(schema, description), required: true });
 const errors = {
   400: json(errorSchema, 'invalid request: it does not match this document; every invalid field is listed in issues'),
   401: json(errorSchema, 'no valid bearer token'),
@@ -35,14 +37,24 @@ const refusedForMeaning =
   'well-formed but refused for what it says (every field named in issues): a time in the future (beyond 5 minutes of clock skew), or a rule no schema can state';
 const anyState = z.record(z.string(), z.unknown()).describe("the workflow's state (the state query)");
 
+/** The case the document's examples name. */
+export const EXAMPLE_CASE = {
+  referralId: 'REF-4001',
+  childRef: 'C-1',
+  assessmentId: 'assessment-REF-4001-C-1',
+  promptId: 'assessment-REF-4001-C-1~allocation-1',
+} as const;
+
 /** The OpenAPI document, generated from the same zod schemas that validate the requests. */
 export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   const security = [{ bearer: [] }];
-  const referralParams = z.object({ referralId: referralIdSchema });
-  const assessmentParams = z.object({ assessmentId: caseWorkflowIdSchema });
-  const promptParams = z.object({ promptId: promptIdSchema });
+  // The examples name one case (a referral, its child's assessment and that assessment's
+  // allocation prompt): `npm run schemathesis` creates it first, so generated requests reach it.
+  const referralParams = z.object({ referralId: referralIdSchema.meta({ example: EXAMPLE_CASE.referralId }) });
+  const assessmentParams = z.object({ assessmentId: caseWorkflowIdSchema.meta({ example: EXAMPLE_CASE.assessmentId }) });
+  const promptParams = z.object({ promptId: promptIdSchema.meta({ example: EXAMPLE_CASE.promptId }) });
   const eventAnswer = json(z.object({ accepted: z.boolean(), duplicate: z.boolean() }), 'accepted; duplicate says whether this eventId had been received before');
 
   registry.registerPath({
@@ -50,7 +62,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     path: '/v1/referrals',
     summary: 'Start a referral (role system); idempotent on referralId',
     security,
-    request: { body: json(referralInputSchema, 'the referral') },
+    request: { body: body(referralInputSchema, 'the referral') },
     responses: {
       201: json(z.object({ referralId: z.string(), workflowId: z.string() }), 'started'),
       200: json(z.object({ referralId: z.string(), workflowId: z.string() }), 'the same referral again: the same answer'),
@@ -73,7 +85,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     path: '/v1/referrals/{referralId}/events',
     summary: 'Send a field event to a referral (roles system, social_worker)',
     security,
-    request: { params: referralParams, body: json(domainEventSchema, 'one event') },
+    request: { params: referralParams, body: body(domainEventSchema, 'one event') },
     responses: { 202: eventAnswer, 404: json(errorSchema, 'no such referral'), ...eventRefusals, ...errors, ...writeErrors },
   });
   registry.registerPath({
@@ -101,7 +113,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     path: '/v1/assessments/{assessmentId}/events',
     summary: 'Send a field event to an assessment (roles system, social_worker)',
     security,
-    request: { params: assessmentParams, body: json(domainEventSchema, 'one event') },
+    request: { params: assessmentParams, body: body(domainEventSchema, 'one event') },
     responses: { 202: eventAnswer, 404: json(errorSchema, 'no such assessment'), ...eventRefusals, ...errors, ...writeErrors },
   });
   registry.registerPath({
@@ -133,7 +145,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     path: '/v1/prompts/{promptId}/decision',
     summary: 'Answer a prompt (role manager) through the workflow Update decide',
     security,
-    request: { params: promptParams, body: json(decisionRequestSchema, 'the decision; decidedBy defaults to the token sub, decidedAt to now') },
+    request: { params: promptParams, body: body(decisionRequestSchema, 'the decision; decidedBy defaults to the token sub, decidedAt to now') },
     responses: {
       200: json(z.object({ accepted: z.literal(true), promptId: z.string(), state: z.unknown() }), 'accepted, with the new state'),
       404: json(errorSchema, 'no such workflow'),

@@ -158,3 +158,17 @@ describe('the document says what the server does', () => {
     void manager;
   });
 });
+
+describe('request bodies', () => {
+  it('are required in the document, as the server requires them', () => {
+    const paths = document.paths as unknown as Record<string, Record<string, { requestBody?: { required?: boolean } }>>;
+    for (const [path, method] of [
+      ['/v1/referrals', 'post'],
+      ['/v1/referrals/{referralId}/events', 'post'],
+      ['/v1/assessments/{assessmentId}/events', 'post'],
+      ['/v1/prompts/{promptId}/decision', 'post'],
+    ] as const) {
+      expect(paths[path]?.[method]?.requestBody?.required, path).toBe(true);
+    }
+  });
+});
