@@ -9,7 +9,8 @@ import { HttpError } from './errors';
  */
 export const DEFAULT_BACKDATE_WINDOW_HOURS = 24;
 
-function refuse(path: string, message: string, status = 400, code = 'invalid-request'): never {
+/** Well-formed but refused for what it says: 422 (the document cannot state a window around now). */
+function refuse(path: string, message: string, status = 422, code = 'invalid-request'): never {
   throw new HttpError(status, code, message, { issues: [{ path, message }] });
 }
 
@@ -58,5 +59,5 @@ export function refuseBeforeReferral(fields: Record<string, string | undefined>,
   const issues = Object.entries(fields)
     .filter(([, value]) => value !== undefined && Date.parse(value) < Date.parse(receivedAt))
     .map(([path]) => ({ path, message: `is before the referral was received (${receivedAt})` }));
-  if (issues.length > 0) throw new HttpError(400, 'invalid-request', 'the request has times before the referral', { issues });
+  if (issues.length > 0) throw new HttpError(422, 'invalid-request', 'the request has times before the referral', { issues });
 }

@@ -11,6 +11,7 @@ import { guard, type RouteContext } from './context';
 import { errorHandler, notFound } from './errors';
 import { codecCors } from './codec-server';
 import { createLogger, requestLogging } from './logging';
+import { openApiDocument } from './openapi';
 import { assessmentRoutes } from './routes/assessments';
 import { publicRoutes } from './routes/health';
 import { promptRoutes } from './routes/prompts';
@@ -88,9 +89,42 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(assessmentRoutes(ctx));
   app.use(promptRoutes(ctx));
   app.use(reportRoutes(ctx));
+  app.use(methodNotAllowed());
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;
+}
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/**
+ * A path the OpenAPI document lists, asked with a method it does not declare: 405 with the
+ * `Allow` header (RFC 9110), before authentication; OPTIONS answers 204 with the same header.
+ * The paths and methods come from the document, so the two cannot drift apart.
+ */
+export function methodNotAllowed(): RequestHandler {
+  const routes = Object.entries(openApiDocument().paths ?? {}).map(([path, item]) => {
+    const methods = Object.keys(item ?? {})
+      .filter((method) => HTTP_METHODS.includes(method))
+      .map((method) => method.toUpperCase());
+    if (methods.includes('GET') && !methods.includes('HEAD')) methods.push('HEAD');
+    const pattern = path
+      .split('/')
+      .map((segment) => (/^\{[^}]+\}$/.test(segment) ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    // Express routes match case-insensitively and with a trailing slash; so does this.
+    return { regex: new RegExp(`^${pattern}/?$`, 'i'), allow: methods.join(', ') };
+  });
+  return (req, res, next) => {
+    const route = routes.find((candidate) => candidate.regex.test(req.path));
+    if (!route) return next();
+    res.set('allow', route.allow);
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    res.status(405).json({ error: 'method-not-allowed', message: `${req.method} is not allowed on this path; allowed: ${route.allow}` });
+  };
 }
 
 function callerLimiter(options: { windowMs: number; limit: number }, kind: 'read' | 'write'): RequestHandler {

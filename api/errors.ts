@@ -21,16 +21,21 @@ export class HttpError extends Error {
 export const invalidRequest = (error: z.ZodError, message = 'the request is invalid'): HttpError =>
   new HttpError(400, 'invalid-request', message, { issues: toIssues(error) });
 
-/** Parses with a zod schema or throws a 400 listing every invalid field. */
+/**
+ * Parses with a zod schema or throws, listing every invalid field: 400 when the request does
+ * not match the schema (as the OpenAPI document states it), 422 when it matches and only a
+ * rule the document cannot state refuses it (a zod refinement, e.g. two children with one
+ * childRef): a well-formed request is never answered 400.
+ */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, prefix?: string): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
+  const status = parsed.error.issues.every((issue) => issue.code === 'custom') ? 422 : 400;
   const error = invalidRequest(parsed.error);
-  if (prefix) {
-    const issues = (error.extra.issues as Issue[]).map((issue) => ({ ...issue, path: issue.path === '(body)' ? prefix : `${prefix}.${issue.path}` }));
-    return throwError(new HttpError(400, 'invalid-request', error.message, { issues }));
-  }
-  return throwError(error);
+  const issues = prefix
+    ? (error.extra.issues as Issue[]).map((issue) => ({ ...issue, path: issue.path === '(body)' ? prefix : `${prefix}.${issue.path}` }))
+    : (error.extra.issues as Issue[]);
+  return throwError(new HttpError(status, 'invalid-request', error.message, { issues }));
 }
 
 function throwError(error: HttpError): never {
@@ -79,12 +84,13 @@ export const CLOCK_SKEW_MS = 5 * 60_000;
 /**
  * Times a case system reports must not lie in the future (beyond clock skew): a deadline
  * computed from a referral "received" tomorrow would be a day too late. Every such field
- * is named, as for any other invalid input.
+ * is named, as for any other invalid input; the answer is 422, since the request is
+ * well-formed (a schema cannot say "before now").
  */
 export function refuseFutureTimes(fields: Record<string, string | undefined>, now: Date): void {
   const limit = now.getTime() + CLOCK_SKEW_MS;
   const issues = Object.entries(fields)
     .filter(([, value]) => value !== undefined && Date.parse(value) > limit)
     .map(([path]) => ({ path, message: `lies in the future (this server's time is ${now.toISOString()}; up to 5 minutes of clock skew is allowed)` }));
-  if (issues.length > 0) throw new HttpError(400, 'invalid-request', 'the request has times in the future', { issues });
+  if (issues.length > 0) throw new HttpError(422, 'invalid-request', 'the request has times in the future', { issues });
 }

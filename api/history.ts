@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { decodeSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { decodeArrayFromPayloads, decodeMapFromPayloads, decodeOptionalSinglePayload } from '@temporalio/common/lib/internal-non-workflow';
 import type { LoadedDataConverter } from '@temporalio/common';
@@ -63,7 +63,7 @@ export async function decodedHistories(
     if (seen.has(id)) continue;
     seen.add(id);
     if (id !== workflowId && !(await includeChild(id))) continue;
-    const history = await client.workflow.getHandle(id).fetchHistory();
+    const history = await fetchHistory(client, id);
     for (const event of history.events ?? []) {
       const decoded = await decodeEvent(converter, id, event);
       bytes += JSON.stringify(decoded).length;
@@ -78,6 +78,21 @@ export async function decodedHistories(
   }
   events.sort((a, b) => (a.time === b.time ? 0 : a.time < b.time ? -1 : 1));
   return { events, ...(truncated ? { truncated } : {}) };
+}
+
+const GRPC_NOT_FOUND = 5;
+
+/**
+ * The handle's fetchHistory lets the raw gRPC error through (unlike describe or query), so
+ * a workflow that does not exist is turned into the WorkflowNotFoundError the routes answer 404 for.
+ */
+async function fetchHistory(client: Client, workflowId: string): Promise<temporal.api.history.v1.IHistory> {
+  try {
+    return await client.workflow.getHandle(workflowId).fetchHistory();
+  } catch (error) {
+    if ((error as { code?: unknown })?.code === GRPC_NOT_FOUND) throw new WorkflowNotFoundError(`no workflow ${workflowId}`, workflowId, undefined);
+    throw error;
+  }
 }
 
 async function decodeEvent(converter: LoadedDataConverter, workflowId: string, event: temporal.api.history.v1.IHistoryEvent): Promise<DecodedEvent> {

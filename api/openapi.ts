@@ -17,21 +17,44 @@ const errorSchema = z.object({
   allowedDecisions: z.array(z.string()).optional(),
 });
 const json = <S extends z.ZodType>(schema: S, description: string) => ({ description, content: { 'application/json': { schema } } });
+/** A request body the route cannot do without (without `required`, a client may leave it out). */
+const body = <S extends z.ZodType>(schema: S, description: string) => ({ ...json(schema, description), required: true });
 const errors = {
-  400: json(errorSchema, 'invalid request: every invalid field is listed in issues'),
+  400: json(errorSchema, 'invalid request: it does not match this document; every invalid field is listed in issues'),
   401: json(errorSchema, 'no valid bearer token'),
   403: json(errorSchema, 'the token lacks the role (or team) this needs'),
 };
+/** What a route with a JSON body and the write rate limit may also answer. */
+const writeErrors = {
+  413: json(errorSchema, 'the body is larger than 100 kB'),
+  415: json(errorSchema, 'the body is not UTF-8 JSON'),
+  429: {
+    ...json(errorSchema, 'rate-limited: too many write requests from this caller (token sub) in the window; retry after the RateLimit header says'),
+    headers: { RateLimit: { description: 'IETF draft-8 rate limit state, e.g. "write";r=0;t=42', schema: { type: 'string' as const } } },
+  },
+};
+const refusedForMeaning =
+  'well-formed but refused for what it says (every field named in issues): a time in the future (beyond 5 minutes of clock skew), or a rule no schema can state';
 const anyState = z.record(z.string(), z.unknown()).describe("the workflow's state (the state query)");
+
+/** The case the document's examples name. */
+export const EXAMPLE_CASE = {
+  referralId: 'REF-4001',
+  childRef: 'C-1',
+  assessmentId: 'assessment-REF-4001-C-1',
+  promptId: 'assessment-REF-4001-C-1~allocation-1',
+} as const;
 
 /** The OpenAPI document, generated from the same zod schemas that validate the requests. */
 export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   const security = [{ bearer: [] }];
-  const referralParams = z.object({ referralId: referralIdSchema });
-  const assessmentParams = z.object({ assessmentId: caseWorkflowIdSchema });
-  const promptParams = z.object({ promptId: promptIdSchema });
+  // The examples name one case (a referral, its child's assessment and that assessment's
+  // allocation prompt): `npm run schemathesis` creates it first, so generated requests reach it.
+  const referralParams = z.object({ referralId: referralIdSchema.meta({ example: EXAMPLE_CASE.referralId }) });
+  const assessmentParams = z.object({ assessmentId: caseWorkflowIdSchema.meta({ example: EXAMPLE_CASE.assessmentId }) });
+  const promptParams = z.object({ promptId: promptIdSchema.meta({ example: EXAMPLE_CASE.promptId }) });
   const eventAnswer = json(z.object({ accepted: z.boolean(), duplicate: z.boolean() }), 'accepted; duplicate says whether this eventId had been received before');
 
   registry.registerPath({
@@ -39,26 +62,31 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     path: '/v1/referrals',
     summary: 'Start a referral (role system); idempotent on referralId',
     security,
-    request: { body: json(referralInputSchema, 'the referral') },
+    request: { body: body(referralInputSchema, 'the referral') },
     responses: {
       201: json(z.object({ referralId: z.string(), workflowId: z.string() }), 'started'),
       200: json(z.object({ referralId: z.string(), workflowId: z.string() }), 'the same referral again: the same answer'),
       409: json(errorSchema, 'the referralId was used with a different body'),
+      422: json(errorSchema, `${refusedForMeaning} (receivedAt in the future; two children with one childRef; a child with both dateOfBirth and expectedDeliveryDate; a policy whose brief timescale exceeds the complex one)`),
       ...errors,
+      ...writeErrors,
     },
   });
   // An event the case cannot take now, and one for a case that has closed (R-25: a new referral instead).
   const eventRefusals = {
     409: json(errorSchema, 'the case has closed: what was learnt goes in as a new referral'),
-    422: json(errorSchema.extend({ rule: z.string().optional() }), 'event-refused: the event does not fit the stage, or a rule refuses it (the reason says which); its eventId stays free'),
+    422: json(
+      errorSchema.extend({ rule: z.string().optional() }),
+      `event-refused: the event does not fit the stage, or a rule refuses it (the reason says which); its eventId stays free. Or invalid-request: ${refusedForMeaning} (occurredAt or recordedAt in the future, recordedAt before occurredAt, a child not seen alone without reasonNotAlone)`,
+    ),
   };
   registry.registerPath({
     method: 'post',
     path: '/v1/referrals/{referralId}/events',
     summary: 'Send a field event to a referral (roles system, social_worker)',
     security,
-    request: { params: referralParams, body: json(domainEventSchema, 'one event') },
-    responses: { 202: eventAnswer, 404: json(errorSchema, 'no such referral'), ...eventRefusals, ...errors },
+    request: { params: referralParams, body: body(domainEventSchema, 'one event') },
+    responses: { 202: eventAnswer, 404: json(errorSchema, 'no such referral'), ...eventRefusals, ...errors, ...writeErrors },
   });
   registry.registerPath({
     method: 'get',
@@ -74,15 +102,19 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     summary: 'List assessments through Temporal visibility (roles manager, operations)',
     security,
     request: { query: assessmentListQuerySchema },
-    responses: { 200: json(z.object({ assessments: z.array(z.record(z.string(), z.unknown())), nextPageToken: z.string().optional() }), 'a page'), ...errors },
+    responses: {
+      200: json(z.object({ assessments: z.array(z.record(z.string(), z.unknown())), nextPageToken: z.string().optional() }), 'a page'),
+      ...errors,
+      400: json(errorSchema, 'invalid request: every invalid field is listed in issues; a nextPageToken that is not one this API issued (send it back as it came) is refused naming nextPageToken'),
+    },
   });
   registry.registerPath({
     method: 'post',
     path: '/v1/assessments/{assessmentId}/events',
     summary: 'Send a field event to an assessment (roles system, social_worker)',
     security,
-    request: { params: assessmentParams, body: json(domainEventSchema, 'one event') },
-    responses: { 202: eventAnswer, 404: json(errorSchema, 'no such assessment'), ...eventRefusals, ...errors },
+    request: { params: assessmentParams, body: body(domainEventSchema, 'one event') },
+    responses: { 202: eventAnswer, 404: json(errorSchema, 'no such assessment'), ...eventRefusals, ...errors, ...writeErrors },
   });
   registry.registerPath({
     method: 'get',
@@ -113,13 +145,14 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     path: '/v1/prompts/{promptId}/decision',
     summary: 'Answer a prompt (role manager) through the workflow Update decide',
     security,
-    request: { params: promptParams, body: json(decisionRequestSchema, 'the decision; decidedBy defaults to the token sub, decidedAt to now') },
+    request: { params: promptParams, body: body(decisionRequestSchema, 'the decision; decidedBy defaults to the token sub, decidedAt to now') },
     responses: {
       200: json(z.object({ accepted: z.literal(true), promptId: z.string(), state: z.unknown() }), 'accepted, with the new state'),
       404: json(errorSchema, 'no such workflow'),
       409: json(errorSchema, 'the prompt is unknown or already answered'),
-      422: json(errorSchema, 'the answer is not allowed for this prompt, or its fields are invalid for it'),
+      422: json(errorSchema, 'the answer is not allowed for this prompt, or its fields are invalid for it, or decidedAt lies in the future or before the referral'),
       ...errors,
+      ...writeErrors,
     },
   });
   registry.registerPath({
@@ -128,7 +161,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     summary: 'Timeliness per month from visibility (roles manager, operations)',
     security,
     request: { query: timelinessQuerySchema },
-    responses: { 200: json(z.record(z.string(), z.unknown()), 'the report'), ...errors },
+    responses: { 200: json(z.record(z.string(), z.unknown()), 'the report'), 422: json(errorSchema, 'from is after to'), ...errors },
   });
   registry.registerPath({
     method: 'get',

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { decodeSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { temporal } from '@temporalio/proto';
+import { HttpError } from './errors';
 
 /** One workflow as the visibility store sees it (search attributes hold only opaque refs, stages, dates and flags). */
 export interface VisibleWorkflow {
@@ -43,6 +45,30 @@ export function toVisible(info: temporal.api.workflow.v1.IWorkflowExecutionInfo)
   };
 }
 
+const SEAL_BYTES = 8;
+const seal = (raw: Uint8Array) => createHash('sha256').update(raw).digest().subarray(0, SEAL_BYTES);
+
+/**
+ * A page token as this API hands it out: Temporal's token behind the first 8 bytes of its
+ * SHA-256, base64url. Temporal answers a token it never issued with an internal error
+ * (which the client retries for seconds), so a token whose check does not match is
+ * refused here: 400 naming nextPageToken.
+ */
+export function encodePageToken(raw: Uint8Array): string {
+  return Buffer.concat([seal(raw), raw]).toString('base64url');
+}
+
+export function decodePageToken(token: string): Buffer {
+  const bytes = Buffer.from(token, 'base64url');
+  const raw = bytes.subarray(SEAL_BYTES);
+  if (bytes.length <= SEAL_BYTES || !seal(raw).equals(bytes.subarray(0, SEAL_BYTES))) {
+    throw new HttpError(400, 'invalid-request', 'the request is invalid', {
+      issues: [{ path: 'nextPageToken', message: 'is not a page token this API issued: send the nextPageToken of the previous page as it came' }],
+    });
+  }
+  return raw;
+}
+
 /** One page of a visibility query. */
 export async function listPage(
   client: Client,
@@ -54,9 +80,9 @@ export async function listPage(
     namespace: client.options.namespace,
     query,
     pageSize,
-    nextPageToken: nextPageToken ? Buffer.from(nextPageToken, 'base64url') : undefined,
+    nextPageToken: nextPageToken ? decodePageToken(nextPageToken) : undefined,
   });
-  const token = response.nextPageToken && response.nextPageToken.length > 0 ? Buffer.from(response.nextPageToken).toString('base64url') : undefined;
+  const token = response.nextPageToken && response.nextPageToken.length > 0 ? encodePageToken(response.nextPageToken) : undefined;
   return { workflows: (response.executions ?? []).map(toVisible), ...(token ? { nextPageToken: token } : {}) };
 }
 

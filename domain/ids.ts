@@ -1,6 +1,13 @@
 import { z } from 'zod';
 
 /**
+ * Both rules of an opaque reference in one pattern (letters, digits, '-' and '_', at least
+ * one digit): the OpenAPI document carries this one, so that it refuses what the server
+ * refuses (a JSON Schema has one `pattern` per string).
+ */
+export const OPAQUE_REF_PATTERN = /^[A-Za-z0-9_-]*[0-9][A-Za-z0-9_-]*$/;
+
+/**
  * Opaque references. Workflow ids, search attributes and logs carry these and nothing
  * else, so a reference must not be able to hold a name: letters, digits, '-' and '_'
  * only, and at least one digit (no person's name has one).
@@ -11,14 +18,24 @@ export const opaqueRef = (what: string) =>
     .min(3, `${what} must be 3 to 64 characters`)
     .max(64, `${what} must be 3 to 64 characters`)
     .regex(/^[A-Za-z0-9_-]+$/, `${what} may hold only letters, digits, '-' and '_'`)
-    .regex(/[0-9]/, `${what} must be an opaque reference with at least one digit, not a name`);
+    .regex(/[0-9]/, `${what} must be an opaque reference with at least one digit, not a name`)
+    .meta({ pattern: OPAQUE_REF_PATTERN.source });
 
 export const referralIdSchema = opaqueRef('referralId');
 export const childRefSchema = opaqueRef('childRef');
 export const staffIdSchema = opaqueRef('staff id');
 
-/** An instant with an explicit offset, e.g. 2026-11-23T09:30:00Z. */
-export const instantSchema = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with offset, e.g. 2026-11-23T09:30:00Z' });
+/**
+ * An instant with an explicit offset, e.g. 2026-11-23T09:30:00Z, in the years the
+ * working-day calendar covers: a year like 0320 is well-formed but would leave the case
+ * without a calendar to count its deadlines (found by schemathesis).
+ */
+export const instantSchema = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time with offset, e.g. 2026-11-23T09:30:00Z' })
+  .refine((value) => {
+    const year = Number(value.slice(0, 4));
+    return year >= 2000 && year <= 2099;
+  }, 'must lie in the years 2000 to 2099 (the years the working-day calendar covers)');
 export const localDateSchema = z.iso.date({ message: 'must be a date, YYYY-MM-DD' });
 
 export function referralWorkflowId(referralId: string): string {

@@ -9,7 +9,9 @@ import { aggregateTimeliness, periodBounds, type CompletedAssessment, type OpenA
 import { listAll, literal } from '../visibility';
 import { workflowTypes } from './assessments';
 
-const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month, YYYY-MM');
+// Years 1900 to 2099: the report's months and their bounds stay four-digit years (a month of
+// year 0 made the default `from` a negative year, which reached the visibility query as null).
+const month = z.string().regex(/^(19|20)\d{2}-(0[1-9]|1[0-2])$/, 'must be a month from 1900-01 to 2099-12, YYYY-MM');
 const code = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "may hold only letters, digits, '-' and '_'");
 
 export const timelinessQuerySchema = z
@@ -29,6 +31,8 @@ const asNumber = (value: unknown) => (typeof value === 'number' ? value : undefi
 /** The most assessments one report reads per list (completed in the period; open and overdue). */
 export const REPORT_ROWS = 50_000;
 
+const maxMonth = (a: string, b: string) => (a > b ? a : b);
+
 export function reportRoutes(ctx: RouteContext): Router {
   const router = Router();
 
@@ -36,8 +40,9 @@ export function reportRoutes(ctx: RouteContext): Router {
     const params = parseOr400(timelinessQuerySchema, req.query);
     const now = ctx.now();
     const to = params.to ?? DateTime.fromJSDate(now, { zone: 'Europe/London' }).toFormat('yyyy-MM');
-    const from = params.from ?? DateTime.fromFormat(to, 'yyyy-MM').minus({ months: 11 }).toFormat('yyyy-MM');
-    if (from > to) throw new HttpError(400, 'invalid-request', 'from must not be after to', { issues: [{ path: 'from', message: 'must not be after to' }] });
+    const from = params.from ?? maxMonth(DateTime.fromFormat(to, 'yyyy-MM').minus({ months: 11 }).toFormat('yyyy-MM'), '1900-01');
+    // Each month is well-formed (the document's pattern), so the order is refused as 422.
+    if (from > to) throw new HttpError(422, 'invalid-request', 'from must not be after to', { issues: [{ path: 'from', message: 'must not be after to' }] });
     const { start, end } = periodBounds(from, to);
     const scope = [`WorkflowType = ${literal(workflowTypes[params.type])}`];
     const inScope = scopeClause(principalOf(res), params.team);

@@ -60,18 +60,18 @@ describe('POST /v1/referrals', () => {
     expect(answer.status).toBe(201);
   });
 
-  it('refuses a receivedAt or occurredAt in the future (beyond 5 minutes of clock skew) with 400 naming the field', async () => {
+  it('refuses a receivedAt or occurredAt in the future (beyond 5 minutes of clock skew) with 422 naming the field (well-formed, refused for its meaning)', async () => {
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
     const referralId = newReferralId();
     const refused = await api.call('POST', '/v1/referrals', { token: system, body: referralBody(referralId, { receivedAt: tomorrow }) });
-    expect(refused.status).toBe(400);
+    expect(refused.status).toBe(422);
     expect(((await refused.json()) as { issues: Array<{ path: string }> }).issues.map((issue) => issue.path)).toEqual(['receivedAt']);
     // A little skew is fine.
     const skewed = new Date(Date.now() + 60_000).toISOString();
     expect((await api.call('POST', '/v1/referrals', { token: system, body: referralBody(referralId, { receivedAt: skewed }) })).status).toBe(201);
     const event = { ...consentEvent('EV-FUTURE-1'), occurredAt: tomorrow, recordedAt: tomorrow };
     const refusedEvent = await api.call('POST', `/v1/referrals/${referralId}/events`, { token: system, body: event });
-    expect(refusedEvent.status).toBe(400);
+    expect(refusedEvent.status).toBe(422);
     expect(((await refusedEvent.json()) as { issues: Array<{ path: string }> }).issues.map((issue) => issue.path)).toEqual(['occurredAt', 'recordedAt']);
   });
 

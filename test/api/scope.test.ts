@@ -183,11 +183,11 @@ describe('who acted comes from the token', () => {
       const path = `/v1/referrals/${received}/events`;
       // Nothing about a case happened before its referral.
       const beforeReferral = await late.call('POST', path, { token: system, body: consent(`EV-${received}-0`, hoursAgo(4), 'SW-41') });
-      expect(beforeReferral.status).toBe(400);
+      expect(beforeReferral.status).toBe(422);
       expect(await beforeReferral.json()).toMatchObject({ issues: [{ path: 'occurredAt', message: expect.stringMatching(/before the referral/) }] });
       // Two hours back is outside a person's 1-hour window, not a system's.
       const refused = await late.call('POST', path, { token: worker, body: consent(`EV-${received}-1`, hoursAgo(2)) });
-      expect(refused.status).toBe(400);
+      expect(refused.status).toBe(422);
       expect(await refused.json()).toMatchObject({ issues: [{ path: 'occurredAt', message: expect.stringMatching(/more than 1 hours ago/) }] });
       expect((await late.call('POST', path, { token: system, body: consent(`EV-${received}-2`, hoursAgo(2), 'SW-41') })).status).toBe(202);
       // The history shows who sent it and that it was back-dated.

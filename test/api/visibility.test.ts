@@ -146,11 +146,11 @@ describe('GET /v1/reports/timeliness', () => {
     expect(overdue.assessments.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('refuses a bad period with 400', async () => {
+  it('refuses a bad period with 400, and from after to with 422', async () => {
     const answer = await api.call('GET', '/v1/reports/timeliness?from=2026-13&to=last', { token: operations });
     expect(answer.status).toBe(400);
     const body = (await answer.json()) as { issues: Array<{ path: string }> };
     expect(body.issues.map((issue) => issue.path).sort()).toEqual(['from', 'to']);
-    expect((await api.call('GET', '/v1/reports/timeliness?from=2026-11&to=2026-10', { token: operations })).status).toBe(400);
+    expect((await api.call('GET', '/v1/reports/timeliness?from=2026-11&to=2026-10', { token: operations })).status).toBe(422);
   });
 });
