@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   let address = config.TEMPORAL_ADDRESS;
   if (address) {
     log(`using the Temporal cluster at ${address} (TEMPORAL_ADDRESS); starting no server`);
-    await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE);
+    await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE, config.temporalTls);
   } else {
     server = await startDevServer({
       port: Number(process.env.TEMPORAL_PORT ?? 7233),
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     address = server.address;
   }
 
-  const workerConnection = await connectWorkerConnection(address);
+  const workerConnection = await connectWorkerConnection(address, config.temporalTls);
   const worker = await createWorker({
     connection: workerConnection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   });
   const workerRun = worker.run();
 
-  const client = await connectClient(address, config.TEMPORAL_NAMESPACE, codec);
+  const client = await connectClient(address, config.TEMPORAL_NAMESPACE, codec, config.temporalTls);
   const codecServer = { router: createCodecRouter({ codec, allowedOrigin: config.CODEC_CORS_ORIGIN }), allowedOrigin: config.CODEC_CORS_ORIGIN };
   const app = createApp(appDepsFromConfig(client, config.TEMPORAL_TASK_QUEUE, apiConfig, codecServer));
   const api: Server = await new Promise((ready) => {

@@ -9,8 +9,8 @@ async function main(): Promise<void> {
   const codec = payloadCodecFromConfig(config);
   const address = config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   // Idempotent: a fresh cluster gets the project's search attributes before any workflow runs.
-  await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE);
-  const connection = await connectWorkerConnection(address);
+  await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE, config.temporalTls);
+  const connection = await connectWorkerConnection(address, config.temporalTls);
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
