@@ -73,6 +73,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     // Never a silent plaintext fallback, nor a key generated inside a container.
     throw new Error('invalid configuration: PAYLOAD_KEYS is required when NODE_ENV=production (id:base64key, 32-byte keys; the first encrypts)');
   }
+  if (production && parsed.data.OUTBOUND_WEBHOOK_URL && new URL(parsed.data.OUTBOUND_WEBHOOK_URL).protocol !== 'https:') {
+    throw new Error('invalid configuration: OUTBOUND_WEBHOOK_URL must be https:// when NODE_ENV=production');
+  }
   const temporalTls = loadTemporalTls(parsed.data);
   if (temporalTls && !parsed.data.TEMPORAL_ADDRESS) {
     throw new Error('invalid configuration: TEMPORAL_TLS_* need TEMPORAL_ADDRESS (the frontend to reach with TLS); the dev server started here speaks plaintext');

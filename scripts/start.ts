@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { appDepsFromConfig, createApp } from '../api/app';
 import { createCodecRouter } from '../api/codec-server';
 import { loadApiConfig } from '../api/config';
+import { outboundFromConfig } from '../activities/outbound';
 import { loadConfig } from '../common/config';
 import { payloadCodecFromConfig } from '../common/payload-keys';
 import { connectClient, connectWorkerConnection } from '../common/temporal';
@@ -20,6 +21,7 @@ import { log, registerSearchAttributes, startDevServer, type RunningServer } fro
 async function main(): Promise<void> {
   const config = loadConfig();
   const codec = payloadCodecFromConfig(config);
+  const outbound = outboundFromConfig(config);
   const apiConfig = loadApiConfig();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   let server: RunningServer | undefined;
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     codec,
-    deps: { outbound: { webhookUrl: config.OUTBOUND_WEBHOOK_URL, webhookSecret: config.OUTBOUND_WEBHOOK_SECRET, outboxDir: config.outboxDir } },
+    deps: { outbound },
   });
   const workerRun = worker.run();
 

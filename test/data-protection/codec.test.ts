@@ -105,8 +105,6 @@ describe('AES-256-GCM payload codec', () => {
 
 describe('PAYLOAD_KEYS configuration', () => {
   const base = { DATA_DIR: mkdtempSync(join(tmpdir(), 'keys-config-')) };
-  // Production also needs a webhook (no local outbox there).
-  const productionOutbound = { OUTBOUND_WEBHOOK_URL: 'https://cases.example/outbound', OUTBOUND_WEBHOOK_SECRET: 'a-webhook-secret-for-tests' };
 
   it('parses id:base64key lists and keeps their order', () => {
     const config = loadConfig({ ...base, PAYLOAD_KEYS: ` ${TEST_ONLY_KEY_2} , ${TEST_ONLY_KEY_1} ` });
@@ -143,7 +141,7 @@ describe('PAYLOAD_KEYS configuration', () => {
     expect(() => loadConfig({ ...base, NODE_ENV: 'production' })).toThrow(/PAYLOAD_KEYS is required when NODE_ENV=production/);
     expect(() => loadConfig({ ...base, NODE_ENV: 'production', PAYLOAD_KEYS: 'k1:short' })).toThrow(/invalid configuration: PAYLOAD_KEYS/);
     expect(() => resolvePayloadKeys({ DATA_DIR: base.DATA_DIR, production: true, PAYLOAD_KEYS: undefined }, () => undefined)).toThrow(/PAYLOAD_KEYS is required/);
-    expect(loadConfig({ ...base, ...productionOutbound, NODE_ENV: 'production', PAYLOAD_KEYS: TEST_ONLY_KEY_1 }).production).toBe(true);
+    expect(loadConfig({ ...base, NODE_ENV: 'production', PAYLOAD_KEYS: TEST_ONLY_KEY_1 }).production).toBe(true);
   });
 
   it('generates a key once under DATA_DIR (mode 0600), says so, and reuses it', () => {
