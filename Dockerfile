@@ -11,5 +11,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
 COPY api ./api
+# The audit volume (docker-compose.yml) takes this directory's owner when first mounted.
+RUN mkdir -p /audit && chown node:node /audit && chmod 700 /audit
 USER node
 CMD ["npx", "tsx", "worker/main.ts"]

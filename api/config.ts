@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { AuthOptions } from './auth';
@@ -50,9 +50,18 @@ export function localSecretFile(dataDir: string): string {
   return join(dataDir, 'api-jwt-secret');
 }
 
-/** The local secret, created (mode 0600) on first use. */
+/** The local secret, created (mode 0600) on first use; an existing one is checked like the payload keys. */
 export function ensureLocalSecret(file: string): string {
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  if (existsSync(file)) {
+    // Whoever can read this file can sign tokens for any role.
+    const mode = statSync(file).mode & 0o777;
+    if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+      throw new Error(`${file} is readable by others (mode ${mode.toString(8)}): run chmod 600 on it (it signs the API's local tokens)`);
+    }
+    const existing = readFileSync(file, 'utf8').trim();
+    if (existing.length < 32) throw new Error(`${file} holds ${existing.length} characters: a local token secret needs at least 32 (delete the file to have one generated)`);
+    return existing;
+  }
   mkdirSync(resolve(file, '..'), { recursive: true });
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const codec = payloadCodecFromConfig(config);
   const apiConfig = loadApiConfig();
-  const client = await connectClient(config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233', config.TEMPORAL_NAMESPACE, codec);
+  const client = await connectClient(config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233', config.TEMPORAL_NAMESPACE, codec, config.temporalTls);
   const codecServer = { router: createCodecRouter({ codec, allowedOrigin: config.CODEC_CORS_ORIGIN }), allowedOrigin: config.CODEC_CORS_ORIGIN };
   const app = createApp(appDepsFromConfig(client, config.TEMPORAL_TASK_QUEUE, apiConfig, codecServer));
   const server = app.listen(config.API_PORT, config.API_HOST, () => {

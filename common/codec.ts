@@ -43,12 +43,23 @@ function aad(keyId: string): Buffer {
   return Buffer.from(`${ENCRYPTED_ENCODING}\n${CIPHER}\n${keyId}`, 'utf8');
 }
 
+export interface CodecOptions {
+  /**
+   * Refuse, on decode, a payload that is not encrypted (production): otherwise anyone who
+   * can write to the namespace could hand the workflows data the keys never sealed.
+   * Off, unencrypted payloads (histories from before encryption) are read as they are.
+   */
+  refusePlaintext?: boolean;
+}
+
 export class AesGcmPayloadCodec implements PayloadCodec {
   readonly encryptingKeyId: string;
+  readonly refusePlaintext: boolean;
   private readonly keys: ReadonlyMap<string, Buffer>;
   private readonly encryptingKey: Buffer;
 
-  constructor(ring: PayloadKeyRing) {
+  constructor(ring: PayloadKeyRing, options: CodecOptions = {}) {
+    this.refusePlaintext = options.refusePlaintext ?? false;
     const keys = new Map<string, Buffer>();
     for (const { id, key } of ring) {
       if (!KEY_ID_PATTERN.test(id)) throw new ValueError(`payload key id '${id}' may hold only letters, digits, '.', '_' and '-' (1 to 64)`);
@@ -93,8 +104,13 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   private decryptOne(payload: Payload): Payload {
     const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
     // Payloads written before encryption was switched on (or by the server itself) pass
-    // through unchanged, so that older histories stay readable.
-    if (!encoding || fromUtf8(encoding) !== ENCRYPTED_ENCODING) return payload;
+    // through unchanged, so that older histories stay readable; production refuses them.
+    if (!encoding || fromUtf8(encoding) !== ENCRYPTED_ENCODING) {
+      if (this.refusePlaintext) {
+        throw new PayloadDecryptionError(`refused a payload that is not encrypted (encoding '${encoding ? fromUtf8(encoding) : 'none'}'): in production every payload must be sealed by the payload codec`);
+      }
+      return payload;
+    }
     const keyIdBytes = payload.metadata?.[METADATA_KEY_ID];
     if (!keyIdBytes) throw new PayloadDecryptionError(`an encrypted payload has no '${METADATA_KEY_ID}' metadata: cannot tell which key sealed it`);
     const keyId = fromUtf8(keyIdBytes);
@@ -105,7 +121,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     const key = this.keys.get(keyId);
     if (!key) {
       throw new PayloadDecryptionError(
-        `cannot decrypt payload: it was encrypted with key id '${keyId}', which is not in PAYLOAD_KEYS (configured: ${this.keyIds.join(', ')}); ` +
+        // Only the id the payload itself carries: errors reach the codec server's callers,
+        // who need not learn which keys this process holds.
+        `cannot decrypt payload: it was encrypted with key id '${keyId}', which is not in PAYLOAD_KEYS; ` +
           `add that key back (after the encrypting one) to read this history`,
       );
     }

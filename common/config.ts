@@ -1,6 +1,11 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import type { TLSConfig } from '@temporalio/client';
 import { parsePayloadKeys, type PayloadKeyRing } from './codec';
+import { loadTemporalTls } from './temporal-tls';
+
+/** A file path; empty (compose's `${VAR:-}`) means unset. */
+const optionalPath = z.preprocess((value) => (value === '' ? undefined : value), z.string().optional());
 
 /**
  * Process configuration from the environment, validated once at start so that a wrong
@@ -10,6 +15,11 @@ const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('assessments'),
+  /** TLS to the Temporal frontend (common/temporal-tls.ts): PEM files; any of them switches TLS on. */
+  TEMPORAL_TLS_CERT: optionalPath,
+  TEMPORAL_TLS_KEY: optionalPath,
+  TEMPORAL_TLS_CA: optionalPath,
+  TEMPORAL_TLS_SERVER_NAME: optionalPath,
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   API_HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().default(resolve(__dirname, '..', '.data')),
@@ -42,7 +52,12 @@ const configSchema = z.object({
     .refine((value) => new URL(value).origin === value, { message: 'must be an origin: scheme://host[:port], without a path or trailing slash' }),
 });
 
-export type AppConfig = z.infer<typeof configSchema> & { outboxDir: string; production: boolean };
+export type AppConfig = z.infer<typeof configSchema> & {
+  outboxDir: string;
+  production: boolean;
+  /** TLS options for every connection to Temporal; undefined = plaintext (the dev server). */
+  temporalTls: TLSConfig | undefined;
+};
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = configSchema.safeParse(env);
@@ -58,5 +73,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     // Never a silent plaintext fallback, nor a key generated inside a container.
     throw new Error('invalid configuration: PAYLOAD_KEYS is required when NODE_ENV=production (id:base64key, 32-byte keys; the first encrypts)');
   }
-  return { ...parsed.data, outboxDir: join(parsed.data.DATA_DIR, 'outbox'), production };
+  if (production && parsed.data.OUTBOUND_WEBHOOK_URL && new URL(parsed.data.OUTBOUND_WEBHOOK_URL).protocol !== 'https:') {
+    throw new Error('invalid configuration: OUTBOUND_WEBHOOK_URL must be https:// when NODE_ENV=production');
+  }
+  const temporalTls = loadTemporalTls(parsed.data);
+  if (temporalTls && !parsed.data.TEMPORAL_ADDRESS) {
+    throw new Error('invalid configuration: TEMPORAL_TLS_* need TEMPORAL_ADDRESS (the frontend to reach with TLS); the dev server started here speaks plaintext');
+  }
+  return { ...parsed.data, outboxDir: join(parsed.data.DATA_DIR, 'outbox'), production, temporalTls };
 }

@@ -44,7 +44,7 @@ export function resolvePayloadKeys(config: KeyConfig, say: (message: string) => 
   return ring;
 }
 
-/** The payload codec for this process's configuration. */
+/** The payload codec for this process's configuration: production refuses unencrypted payloads. */
 export function payloadCodecFromConfig(config: KeyConfig, say?: (message: string) => void): AesGcmPayloadCodec {
-  return new AesGcmPayloadCodec(resolvePayloadKeys(config, say));
+  return new AesGcmPayloadCodec(resolvePayloadKeys(config, say), { refusePlaintext: config.production });
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
@@ -25,21 +25,25 @@ export function dataConverter(codec: PayloadCodec): DataConverter {
   return { payloadCodecs: [codec], failureConverterPath };
 }
 
-export async function connectClient(address: string, namespace: string, codec: PayloadCodec): Promise<Client> {
-  const connection = await Connection.connect({ address });
+/**
+ * `tls` is `AppConfig.temporalTls` (common/temporal-tls.ts): mTLS to the frontend when
+ * TEMPORAL_TLS_* are set; undefined = plaintext, for the dev server on this machine.
+ */
+export async function connectClient(address: string, namespace: string, codec: PayloadCodec, tls?: TLSConfig): Promise<Client> {
+  const connection = await Connection.connect({ address, ...(tls ? { tls } : {}) });
   return new Client({ connection, namespace, dataConverter: dataConverter(codec) });
 }
 
-export async function connectWorkerConnection(address: string): Promise<NativeConnection> {
-  return NativeConnection.connect({ address });
+export async function connectWorkerConnection(address: string, tls?: TLSConfig): Promise<NativeConnection> {
+  return NativeConnection.connect({ address, ...(tls ? { tls } : {}) });
 }
 
 /**
  * Adds the project's custom search attributes to a namespace, leaving those that exist.
  * Used for the dev server, the test server and an external cluster alike.
  */
-export async function registerSearchAttributes(address: string, namespace: string): Promise<void> {
-  const connection = await Connection.connect({ address });
+export async function registerSearchAttributes(address: string, namespace: string, tls?: TLSConfig): Promise<void> {
+  const connection = await Connection.connect({ address, ...(tls ? { tls } : {}) });
   try {
     const known = new Set<string>();
     try {

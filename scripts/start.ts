@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { appDepsFromConfig, createApp } from '../api/app';
 import { createCodecRouter } from '../api/codec-server';
 import { loadApiConfig } from '../api/config';
+import { outboundFromConfig } from '../activities/outbound';
 import { loadConfig } from '../common/config';
 import { payloadCodecFromConfig } from '../common/payload-keys';
 import { connectClient, connectWorkerConnection } from '../common/temporal';
@@ -20,13 +21,14 @@ import { log, registerSearchAttributes, startDevServer, type RunningServer } fro
 async function main(): Promise<void> {
   const config = loadConfig();
   const codec = payloadCodecFromConfig(config);
+  const outbound = outboundFromConfig(config);
   const apiConfig = loadApiConfig();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   let server: RunningServer | undefined;
   let address = config.TEMPORAL_ADDRESS;
   if (address) {
     log(`using the Temporal cluster at ${address} (TEMPORAL_ADDRESS); starting no server`);
-    await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE);
+    await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE, config.temporalTls);
   } else {
     server = await startDevServer({
       port: Number(process.env.TEMPORAL_PORT ?? 7233),
@@ -37,17 +39,17 @@ async function main(): Promise<void> {
     address = server.address;
   }
 
-  const workerConnection = await connectWorkerConnection(address);
+  const workerConnection = await connectWorkerConnection(address, config.temporalTls);
   const worker = await createWorker({
     connection: workerConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     codec,
-    deps: { outbound: { webhookUrl: config.OUTBOUND_WEBHOOK_URL, webhookSecret: config.OUTBOUND_WEBHOOK_SECRET, outboxDir: config.outboxDir } },
+    deps: { outbound },
   });
   const workerRun = worker.run();
 
-  const client = await connectClient(address, config.TEMPORAL_NAMESPACE, codec);
+  const client = await connectClient(address, config.TEMPORAL_NAMESPACE, codec, config.temporalTls);
   const codecServer = { router: createCodecRouter({ codec, allowedOrigin: config.CODEC_CORS_ORIGIN }), allowedOrigin: config.CODEC_CORS_ORIGIN };
   const app = createApp(appDepsFromConfig(client, config.TEMPORAL_TASK_QUEUE, apiConfig, codecServer));
   const api: Server = await new Promise((ready) => {

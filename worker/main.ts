@@ -1,3 +1,4 @@
+import { outboundFromConfig } from '../activities/outbound';
 import { loadConfig } from '../common/config';
 import { payloadCodecFromConfig } from '../common/payload-keys';
 import { connectWorkerConnection, registerSearchAttributes } from '../common/temporal';
@@ -7,16 +8,17 @@ import { createWorker } from './worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const codec = payloadCodecFromConfig(config);
+  const outbound = outboundFromConfig(config);
   const address = config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   // Idempotent: a fresh cluster gets the project's search attributes before any workflow runs.
-  await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE);
-  const connection = await connectWorkerConnection(address);
+  await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE, config.temporalTls);
+  const connection = await connectWorkerConnection(address, config.temporalTls);
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     codec,
-    deps: { outbound: { webhookUrl: config.OUTBOUND_WEBHOOK_URL, webhookSecret: config.OUTBOUND_WEBHOOK_SECRET, outboxDir: config.outboxDir } },
+    deps: { outbound },
   });
   // Worker.run() shuts down on SIGINT/SIGTERM by itself.
   await worker.run();

@@ -1,12 +1,13 @@
 /**
  * The outbound receiver the worker POSTs notifications and case records to
  * (OUTBOUND_WEBHOOK_URL): in this process, on 127.0.0.1. It checks each delivery's
- * HMAC-SHA256 signature and idempotency key, records every attempt, and during an outage
+ * signature (HMAC-SHA256 of `t.body`, `t` within 5 minutes: activities/outbound.ts) and
+ * idempotency key, records every attempt, and during an outage
  * answers 500 without keeping anything, as a case system that is down would.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../activities/outbound';
 import type { AcceptedDelivery } from './plan';
 
 export interface RefusedAttempt {
@@ -57,10 +58,10 @@ export async function startReceiver(secret: string): Promise<Receiver> {
         refused.push({ idempotencyKey: key, at, why: 'outage' });
         return answer(500);
       }
-      const expected = createHmac('sha256', secret).update(raw).digest();
-      const given = Buffer.from(String(req.headers['x-signature-sha256'] ?? ''), 'hex');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        invalid.push({ at, reason: `bad signature (key ${key || 'none'})` });
+      const header = req.headers[SIGNATURE_HEADER];
+      const signature = verifyWebhookSignature(secret, typeof header === 'string' ? header : undefined, raw, Math.floor(at / 1000));
+      if (!signature.ok) {
+        invalid.push({ at, reason: `bad signature: ${signature.reason} (key ${key || 'none'})` });
         refused.push({ idempotencyKey: key, at, why: 'bad-signature' });
         return answer(401);
       }

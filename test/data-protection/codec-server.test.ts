@@ -4,7 +4,8 @@ import express from 'express';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codecCors, createCodecRouter } from '../../api/codec-server';
-import { TEST_ONLY_KEY_2, testCodec } from '../support/payload-keys';
+import { AesGcmPayloadCodec, parsePayloadKeys } from '../../common/codec';
+import { TEST_ONLY_KEY_1, TEST_ONLY_KEY_2, testCodec } from '../support/payload-keys';
 
 const MARKER = 'CANARY-7f3a';
 const UI_ORIGIN = 'http://127.0.0.1:8233';
@@ -17,6 +18,8 @@ beforeAll(async () => {
   const app = express();
   // Mounted as the API will mount it (behind its auth), at /codec.
   app.use('/codec', createCodecRouter({ codec: testCodec(), allowedOrigin: UI_ORIGIN }));
+  // As in production: a codec that refuses unencrypted payloads.
+  app.use('/production-codec', createCodecRouter({ codec: new AesGcmPayloadCodec(parsePayloadKeys(TEST_ONLY_KEY_1), { refusePlaintext: true }), allowedOrigin: UI_ORIGIN }));
   server = app.listen(0, '127.0.0.1');
   await new Promise((ready) => server.once('listening', ready));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/codec`;
@@ -147,5 +150,21 @@ describe('codec server (Temporal Web UI format)', () => {
     const answer = (await response.json()) as { message: string };
     expect(answer.message).toContain("key id 'test-only-k2'");
     expect(JSON.stringify(answer)).not.toContain(MARKER);
+    // The payload's own key id only: never the ids the server holds.
+    expect(answer.message).not.toContain('test-only-k1');
+  });
+
+  it('in production refuses to decode an unencrypted payload', async () => {
+    const response = await fetch(`${base.replace(/\/codec$/, '/production-codec')}/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ payloads: [toJson(MARKER)] }),
+    });
+    expect(response.status).toBe(422);
+    const answer = (await response.json()) as { error: string; message: string };
+    expect(answer.error).toBe('cannot-decode');
+    expect(answer.message).toMatch(/not encrypted/);
+    expect(JSON.stringify(answer)).not.toContain(MARKER);
+    expect(answer.message).not.toContain('test-only-k1');
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, METADATA_KEY_ID, parsePayloadKeys, PayloadDecryptionError } from '../../common/codec';
 import { loadConfig } from '../../common/config';
 import { failureConverterPath } from '../../common/temporal';
-import { PAYLOAD_KEYS_FILE, resolvePayloadKeys } from '../../common/payload-keys';
+import { PAYLOAD_KEYS_FILE, payloadCodecFromConfig, resolvePayloadKeys } from '../../common/payload-keys';
 import { TEST_ONLY_KEY_1, TEST_ONLY_KEY_2, testCodec } from '../support/payload-keys';
 
 const MARKER = 'CANARY-7f3a';
@@ -65,6 +65,26 @@ describe('AES-256-GCM payload codec', () => {
     expect((error as Error).message).toContain("key id 'test-only-k1'");
     expect((error as Error).message).toContain('not in PAYLOAD_KEYS');
     expect((error as Error).message).not.toMatch(/S6kyP/);
+    // The ids this codec holds are nobody's business (its errors reach codec server callers).
+    expect((error as Error).message).not.toContain('test-only-k2');
+  });
+
+  it('with refusePlaintext (production) refuses an unencrypted payload and still reads sealed ones', async () => {
+    const strict = new AesGcmPayloadCodec(parsePayloadKeys(TEST_ONLY_KEY_1), { refusePlaintext: true });
+    const error = await strict.decode([payloadOf(MARKER)]).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PayloadDecryptionError);
+    expect((error as Error).message).toMatch(/refused a payload that is not encrypted \(encoding 'json\/plain'\)/);
+    expect((error as Error).message).not.toContain(MARKER);
+    expect((error as Error).message).not.toContain('test-only-k1');
+    await expect(strict.decode([{ metadata: {}, data: new Uint8Array() }])).rejects.toThrow(/encoding 'none'/);
+    const [sealed] = await strict.encode([payloadOf(MARKER)]);
+    expect(defaultPayloadConverter.fromPayload((await strict.decode([sealed!]))[0]!)).toBe(MARKER);
+  });
+
+  it('payloadCodecFromConfig refuses unencrypted payloads in production only', () => {
+    const DATA_DIR = mkdtempSync(join(tmpdir(), 'keys-strict-'));
+    expect(payloadCodecFromConfig({ DATA_DIR, production: true, PAYLOAD_KEYS: parsePayloadKeys(TEST_ONLY_KEY_1) }).refusePlaintext).toBe(true);
+    expect(payloadCodecFromConfig({ DATA_DIR, production: false, PAYLOAD_KEYS: parsePayloadKeys(TEST_ONLY_KEY_1) }).refusePlaintext).toBe(false);
   });
 
   it('encrypts with the first key and decrypts with any configured one (rotation)', async () => {

@@ -86,7 +86,9 @@ describe('key rotation (PAYLOAD_KEYS = k1, then k2,k1)', () => {
       .decode([k1Payload])
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(PayloadDecryptionError);
-    expect((error as Error).message).toMatch(/encrypted with key id 'test-only-k1', which is not in PAYLOAD_KEYS \(configured: test-only-k2\)/);
+    expect((error as Error).message).toMatch(/encrypted with key id 'test-only-k1', which is not in PAYLOAD_KEYS;/);
+    // Nor does it tell which keys this process holds.
+    expect((error as Error).message).not.toContain('test-only-k2');
     const replayError = await Worker.runReplayHistory({ workflowBundle, dataConverter: dataConverter(testCodec(K2_ONLY)) }, mixedHistory, workflowId).catch(
       (caught: unknown) => caught,
     );

@@ -1,8 +1,8 @@
-import { mkdtempSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadApiConfig } from '../../api/config';
+import { ensureLocalSecret, loadApiConfig, localSecretFile } from '../../api/config';
 
 describe('API configuration', () => {
   it('in production refuses to start without a JWKS URL or a secret, rather than make one up', () => {
@@ -25,6 +25,20 @@ describe('API configuration', () => {
     const second = loadApiConfig({ DATA_DIR: dataDir });
     expect(first.auth).toEqual(second.auth);
     expect(statSync(first.localSecretFile!).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses an existing local secret file others can read, or one too short to sign with', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'api-config-'));
+    const file = localSecretFile(dataDir);
+    writeFileSync(file, `${'s'.repeat(43)}\n`, { mode: 0o644 });
+    chmodSync(file, 0o644);
+    expect(() => loadApiConfig({ DATA_DIR: dataDir })).toThrow(/api-jwt-secret is readable by others \(mode 644\): run chmod 600/);
+    chmodSync(file, 0o640);
+    expect(() => ensureLocalSecret(file)).toThrow(/readable by others \(mode 640\)/);
+    chmodSync(file, 0o600);
+    expect(ensureLocalSecret(file)).toBe('s'.repeat(43));
+    writeFileSync(file, '\n');
+    expect(() => ensureLocalSecret(file)).toThrow(/holds 0 characters: a local token secret needs at least 32/);
   });
 
   it('names the setting that is wrong', () => {
