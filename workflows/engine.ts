@@ -21,7 +21,7 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { domainEventSchema, type DomainEvent } from '../domain/events';
-import { promptIdFor } from '../domain/ids';
+import { promptIdFor, type IdScheme } from '../domain/ids';
 import { allowedDecisions, checkDecision, decidedAtRefusal, toIssues, type AnyDecision, type DecisionCheck, type Prompt, type PromptKind } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
 import { FailingDeliveriesKey, OpenPromptKindsKey } from './search-attributes';
@@ -72,6 +72,9 @@ interface Deadline {
 /** The patch that introduced the deadline-integrity behaviour (see the file comment). */
 export const DEADLINE_INTEGRITY_PATCH = 'deadline-integrity';
 
+/** The patch since which child workflow ids join their references with '.' (domain/ids.ts IdScheme). */
+export const COLLISION_FREE_IDS_PATCH = 'collision-free-ids';
+
 /** How the engine learns a case's time rules (set by each workflow once its calendar is known). */
 export interface PromptTiming {
   /** The default due time of a prompt raised at `raisedAtMs` without one of its own. */
@@ -104,6 +107,13 @@ export class CaseEngine {
    * Read once, at the start, so a case keeps the behaviour it started with.
    */
   readonly integrity: boolean = patched(DEADLINE_INTEGRITY_PATCH);
+  /**
+   * How this case builds the ids of the child workflows it starts. Carried from the
+   * referral when given (one case, one form: a case started before the change starts its
+   * children with hyphenated ids even after it), else read once at the start like
+   * `integrity`: cases started before the change replay with the ids they had.
+   */
+  readonly idScheme: IdScheme;
   /** Jobs started and not yet finished (integrity mode). */
   private inFlight = 0;
   /** The tail of each ordered chain of jobs, by key (e.g. a recipient). */
@@ -115,6 +125,11 @@ export class CaseEngine {
   private decisionsNotBefore?: number;
   /** Deliveries that have failed and not (yet) gone through: an operations alert. */
   failingDeliveries = 0;
+
+  constructor(options: { idScheme?: IdScheme } = {}) {
+    const collisionFree = patched(COLLISION_FREE_IDS_PATCH);
+    this.idScheme = options.idScheme ?? (collisionFree ? 'collision-free' : 'hyphenated');
+  }
 
   now(): string {
     return new Date(Date.now()).toISOString();
