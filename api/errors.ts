@@ -47,6 +47,7 @@ export function errorHandler(logger: Logger) {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
     if (error instanceof HttpError) {
+      if (typeof error.extra.retryAfterSeconds === 'number') res.setHeader('retry-after', String(error.extra.retryAfterSeconds));
       res.status(error.status).json({ error: error.code, message: error.message, ...error.extra });
       return;
     }

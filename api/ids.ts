@@ -2,16 +2,23 @@ import { z } from 'zod';
 import { referralIdSchema, referralWorkflowId, workflowIdOfPrompt } from '../domain/ids';
 import { parseOr400 } from './errors';
 
-/** Workflow ids of a case: referral-, assessment-, strategy- and s47- followed by opaque refs. */
+/**
+ * Workflow ids of a case: referral-, assessment-, strategy- and s47- followed by opaque refs,
+ * joined by '.' (cases started since the collision-free-ids change, e.g.
+ * assessment-REF-4001.C-1) or by '-' (cases started before it, e.g. assessment-REF-4001-C-1).
+ * See domain/ids.ts.
+ */
+const caseWorkflowIdPattern = '(?:referral|assessment|strategy|s47)-[A-Za-z0-9_-]+(?:\\.[A-Za-z0-9_-]+){0,2}';
+
 export const caseWorkflowIdSchema = z
   .string()
   .max(200)
-  .regex(/^(referral|assessment|strategy|s47)-[A-Za-z0-9_-]+$/, 'must be a case workflow id, e.g. assessment-REF-4001-C-1');
+  .regex(new RegExp(`^${caseWorkflowIdPattern}$`), 'must be a case workflow id, e.g. assessment-REF-4001.C-1');
 
 export const promptIdSchema = z
   .string()
   .max(260)
-  .regex(/^(referral|assessment|strategy|s47)-[A-Za-z0-9_-]+~[a-z0-9-]+-[0-9]+$/, 'must be a prompt id, e.g. referral-REF-4001~duty-decision-1');
+  .regex(new RegExp(`^${caseWorkflowIdPattern}~[a-z0-9-]+-[0-9]+$`), 'must be a prompt id, e.g. referral-REF-4001~duty-decision-1');
 
 export const referralIdParam = (value: unknown): string => parseOr400(referralIdSchema, value, 'referralId');
 export const assessmentIdParam = (value: unknown): string => parseOr400(caseWorkflowIdSchema, value, 'assessmentId');

@@ -22,7 +22,11 @@ const body = <S extends z.ZodType>(schema: S, description: string) => ({ ...json
 const errors = {
   400: json(errorSchema, 'invalid request: it does not match this document; every invalid field is listed in issues'),
   401: json(errorSchema, 'no valid bearer token'),
-  403: json(errorSchema, 'the token lacks the role (or team) this needs'),
+  403: json(errorSchema, "the token lacks the role this needs, or a team asked for lies outside the token's scope"),
+  429: {
+    ...json(errorSchema, 'rate-limited: too many requests from this caller (token sub) or this address in the window; retry after the RateLimit header says'),
+    headers: { RateLimit: { description: 'IETF draft-8 rate limit state', schema: { type: 'string' as const } } },
+  },
 };
 /** What a route with a JSON body and the write rate limit may also answer. */
 const writeErrors = {
@@ -41,8 +45,8 @@ const anyState = z.record(z.string(), z.unknown()).describe("the workflow's stat
 export const EXAMPLE_CASE = {
   referralId: 'REF-4001',
   childRef: 'C-1',
-  assessmentId: 'assessment-REF-4001-C-1',
-  promptId: 'assessment-REF-4001-C-1~allocation-1',
+  assessmentId: 'assessment-REF-4001.C-1',
+  promptId: 'assessment-REF-4001.C-1~allocation-1',
 } as const;
 
 /** The OpenAPI document, generated from the same zod schemas that validate the requests. */
@@ -77,8 +81,10 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     409: json(errorSchema, 'the case has closed: what was learnt goes in as a new referral'),
     422: json(
       errorSchema.extend({ rule: z.string().optional() }),
-      `event-refused: the event does not fit the stage, or a rule refuses it (the reason says which); its eventId stays free. Or invalid-request: ${refusedForMeaning} (occurredAt or recordedAt in the future, recordedAt before occurredAt, a child not seen alone without reasonNotAlone)`,
+      `event-refused: the event does not fit the stage, or a rule refuses it (the reason says which); its eventId stays free. Or invalid-request: ${refusedForMeaning} (occurredAt or recordedAt in the future, further back than a person may date an event, or before the referral; recordedAt before occurredAt; a child not seen alone without reasonNotAlone)`,
     ),
+    403: json(errorSchema, 'the token lacks the role, or a person names someone else as actor (actor-not-caller)'),
+    503: json(errorSchema, "case-write-limit: the case has taken all the events one workflow run may take, or Temporal's own limit on it is reached; retry later or contact operations"),
   };
   registry.registerPath({
     method: 'post',
@@ -86,7 +92,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     summary: 'Send a field event to a referral (roles system, social_worker)',
     security,
     request: { params: referralParams, body: body(domainEventSchema, 'one event') },
-    responses: { 202: eventAnswer, 404: json(errorSchema, 'no such referral'), ...eventRefusals, ...errors, ...writeErrors },
+    responses: { 202: eventAnswer, 404: json(errorSchema, 'no such referral, or not within your scope (the same answer)'), ...errors, ...writeErrors, ...eventRefusals },
   });
   registry.registerPath({
     method: 'get',
@@ -94,7 +100,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     summary: "A referral's state (all roles)",
     security,
     request: { params: referralParams },
-    responses: { 200: json(anyState, 'state'), 404: json(errorSchema, 'no such referral'), ...errors },
+    responses: { 200: json(anyState, 'state'), 404: json(errorSchema, 'no such referral, or not within your scope (the same answer)'), ...errors },
   });
   registry.registerPath({
     method: 'get',
@@ -114,7 +120,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     summary: 'Send a field event to an assessment (roles system, social_worker)',
     security,
     request: { params: assessmentParams, body: body(domainEventSchema, 'one event') },
-    responses: { 202: eventAnswer, 404: json(errorSchema, 'no such assessment'), ...eventRefusals, ...errors, ...writeErrors },
+    responses: { 202: eventAnswer, 404: json(errorSchema, 'no such case workflow, or not within your scope (the same answer)'), ...errors, ...writeErrors, ...eventRefusals },
   });
   registry.registerPath({
     method: 'get',
@@ -122,7 +128,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     summary: "An assessment's state (all roles)",
     security,
     request: { params: assessmentParams },
-    responses: { 200: json(anyState, 'state'), 404: json(errorSchema, 'no such assessment'), ...errors },
+    responses: { 200: json(anyState, 'state'), 404: json(errorSchema, 'no such case workflow, or not within your scope (the same answer)'), ...errors },
   });
   registry.registerPath({
     method: 'get',
@@ -130,15 +136,27 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     summary: 'The decoded Temporal history of an assessment and its child workflows (roles manager, operations)',
     security,
     request: { params: assessmentParams, query: historyQuerySchema },
-    responses: { 200: json(z.record(z.string(), z.unknown()), 'a timeline, or with format=raw the decoded events'), 404: json(errorSchema, 'no such assessment'), ...errors },
+    responses: { 200: json(z.record(z.string(), z.unknown()), 'a timeline, or with format=raw the decoded events'), 404: json(errorSchema, 'no such case workflow, or not within your scope (the same answer)'), ...errors },
   });
   registry.registerPath({
     method: 'get',
     path: '/v1/prompts',
-    summary: 'Open decision prompts, oldest due first (role manager; a team-restricted manager sees their team only)',
+    summary: "Open decision prompts within the token's scope, oldest due first (role manager)",
     security,
     request: { query: promptListQuerySchema },
-    responses: { 200: json(z.object({ prompts: z.array(z.record(z.string(), z.unknown())) }), 'open prompts'), ...errors },
+    responses: {
+      200: json(
+        z.object({
+          prompts: z.array(z.record(z.string(), z.unknown())),
+          complete: z.boolean().describe('false when a workflow could not be read (named in unreadableWorkflowIds) or the list was cut (truncated)'),
+          truncated: z.boolean().optional(),
+          message: z.string().optional(),
+          unreadableWorkflowIds: z.array(z.string()).optional(),
+        }),
+        'open prompts within your scope',
+      ),
+      ...errors,
+    },
   });
   registry.registerPath({
     method: 'post',
@@ -148,11 +166,12 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     request: { params: promptParams, body: body(decisionRequestSchema, 'the decision; decidedBy defaults to the token sub, decidedAt to now') },
     responses: {
       200: json(z.object({ accepted: z.literal(true), promptId: z.string(), state: z.unknown() }), 'accepted, with the new state'),
-      404: json(errorSchema, 'no such workflow'),
-      409: json(errorSchema, 'the prompt is unknown or already answered'),
-      422: json(errorSchema, 'the answer is not allowed for this prompt, or its fields are invalid for it, or decidedAt lies in the future or before the referral'),
       ...errors,
       ...writeErrors,
+      403: json(errorSchema, 'the token lacks the role, or decidedBy names someone other than the caller (actor-not-caller)'),
+      404: json(errorSchema, 'no such workflow, or not within your scope (the same answer)'),
+      409: json(errorSchema, 'the prompt is unknown or already answered'),
+      422: json(errorSchema, 'the answer is not allowed for this prompt, or its fields are invalid for it, or decidedAt lies in the future, further back than a person may date a decision, or before the referral'),
     },
   });
   registry.registerPath({
@@ -161,7 +180,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     summary: 'Timeliness per month from visibility (roles manager, operations)',
     security,
     request: { query: timelinessQuerySchema },
-    responses: { 200: json(z.record(z.string(), z.unknown()), 'the report'), 422: json(errorSchema, 'from is after to'), ...errors },
+    responses: { 200: json(z.record(z.string(), z.unknown()), 'the report'), 422: json(errorSchema, 'from is after to, or more assessments match than one report reads (narrow it)'), ...errors },
   });
   registry.registerPath({
     method: 'get',

@@ -8,6 +8,13 @@ import { instantSchema, opaqueRef, staffIdSchema } from './ids';
  */
 const freeText = z.string().trim().min(1).max(4000);
 
+/**
+ * Bounds of an event's lists, so that no event is larger than a case can keep (every event
+ * is written to the workflow's history): generous against what fieldwork records, tight
+ * against a runaway sender. Strings are bounded where they are declared.
+ */
+export const EVENT_LIST_LIMITS = { engagementAttempts: 100, analysisSources: 50 } as const;
+
 const eventBase = {
   eventId: opaqueRef('eventId'),
   occurredAt: instantSchema,
@@ -53,9 +60,19 @@ export const domainEventSchema = z
     event('interpreter-provided', {}),
     event('father-exclusion-requested', { parentRef: opaqueRef('parentRef').optional() }),
     event('interpreter-waiver-requested', {}),
-    event('family-declined-engagement', { attempts: z.array(engagementAttemptSchema).min(1, 'evidence at least one attempt to engage (R-17)') }),
+    event('family-declined-engagement', {
+      attempts: z
+        .array(engagementAttemptSchema)
+        .min(1, 'evidence at least one attempt to engage (R-17)')
+        .max(EVENT_LIST_LIMITS.engagementAttempts, `at most ${EVENT_LIST_LIMITS.engagementAttempts} attempts in one event: send the rest in another`),
+    }),
     event('needs-identified', { service: z.string().trim().min(2).max(120) }),
-    event('analysis-completed', { sources: z.array(z.string().trim().min(1).max(120)).min(1) }),
+    event('analysis-completed', {
+      sources: z
+        .array(z.string().trim().min(1).max(120))
+        .min(1)
+        .max(EVENT_LIST_LIMITS.analysisSources, `at most ${EVENT_LIST_LIMITS.analysisSources} sources`),
+    }),
     event('assessment-submitted', {}),
     event('family-comments-recorded', { comments: freeText.optional() }),
     event('new-information', { summary: freeText.optional() }),

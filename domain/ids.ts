@@ -42,16 +42,35 @@ export function referralWorkflowId(referralId: string): string {
   return `referral-${referralId}`;
 }
 
-export function assessmentWorkflowId(referralId: string, childRef: string): string {
-  return `assessment-${referralId}-${childRef}`;
+/**
+ * How a case's child workflow ids join their references. Refs may hold '-', and so did the
+ * joiner of the first ids ('hyphenated'): `assessment-REF-1-2-C3` is referral REF-1 with
+ * child 2-C3 and also referral REF-1-2 with child C3. Since the collision-free-ids change
+ * ('collision-free') the references are joined with ID_SEPARATOR, which no reference may
+ * hold: `assessment-REF-1.2-C3` and `assessment-REF-1-2.C3`. The prefix keeps its '-'
+ * (`assessment-`, `strategy-`, `s47-`): it is a fixed word, never part of a reference.
+ *
+ * A case keeps the form it started with (decided once, when its referral started, and
+ * carried to every child workflow), so cases started before the change go on with
+ * hyphenated ids and both forms stay valid everywhere ids are read.
+ */
+export type IdScheme = 'collision-free' | 'hyphenated';
+
+/** Joins the references of ids built since the collision-free-ids change: never in a reference (opaqueRef). */
+export const ID_SEPARATOR = '.';
+
+const joiner = (scheme: IdScheme): string => (scheme === 'collision-free' ? ID_SEPARATOR : '-');
+
+export function assessmentWorkflowId(referralId: string, childRef: string, scheme: IdScheme = 'collision-free'): string {
+  return `assessment-${[referralId, childRef].join(joiner(scheme))}`;
 }
 
-export function strategyDiscussionWorkflowId(referralId: string, childRef: string, sequence: number): string {
-  return `strategy-${referralId}-${childRef}-${sequence}`;
+export function strategyDiscussionWorkflowId(referralId: string, childRef: string, sequence: number, scheme: IdScheme = 'collision-free'): string {
+  return `strategy-${[referralId, childRef, sequence].join(joiner(scheme))}`;
 }
 
-export function section47EnquiryWorkflowId(referralId: string, childRef: string, sequence: number): string {
-  return `s47-${referralId}-${childRef}-${sequence}`;
+export function section47EnquiryWorkflowId(referralId: string, childRef: string, sequence: number, scheme: IdScheme = 'collision-free'): string {
+  return `s47-${[referralId, childRef, sequence].join(joiner(scheme))}`;
 }
 
 /** Prompt ids start with their workflow's id, so a decision finds its workflow without a lookup. */

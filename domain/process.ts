@@ -4,6 +4,7 @@
  * starts a section 47 enquiry (R-26). Every child workflow gets the pinned policy and the
  * working calendar its parent loaded, so that deadlines agree across the family of workflows.
  */
+import type { IdScheme } from './ids';
 import type { AuthorityPolicy } from './policy';
 import type { Child, ReferralInput } from './referral';
 import type { WorkingCalendar } from './working-days';
@@ -22,6 +23,12 @@ export interface CaseContext {
   localAuthority?: string;
   policy: AuthorityPolicy;
   calendar: WorkingCalendar;
+  /**
+   * How the case's workflow ids join their references, as the referral started it
+   * (domain/ids.ts). Absent from inputs written before the collision-free-ids change: the
+   * workflow then decides by patch, once, at its start.
+   */
+  idScheme?: IdScheme;
 }
 
 export interface AssessmentInput extends CaseContext {

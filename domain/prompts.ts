@@ -53,6 +53,9 @@ export const determinationsSchema = z
   })
   .strict();
 
+/** Who attended a strategy discussion: bounded, as every list a decision carries into the history. */
+const attendeesSchema = z.array(z.enum(['police', 'health', 'education', 'social-care', 'other'])).min(1).max(10, 'at most 10 attendees');
+
 export const decisionSchemas = {
   'duty-decision': z.discriminatedUnion('decision', [
     plain('no-further-action'),
@@ -93,10 +96,10 @@ export const decisionSchemas = {
     plain('return-to-worker'),
   ]),
   'strategy-discussion-outcome': z.discriminatedUnion('decision', [
-    answer('section-47-enquiry', { attendees: z.array(z.enum(['police', 'health', 'education', 'social-care', 'other'])).min(1) }),
-    answer('no-section-47', { attendees: z.array(z.enum(['police', 'health', 'education', 'social-care', 'other'])).min(1) }),
+    answer('section-47-enquiry', { attendees: attendeesSchema }),
+    answer('no-section-47', { attendees: attendeesSchema }),
     answer('emergency-action', {
-      attendees: z.array(z.enum(['police', 'health', 'education', 'social-care', 'other'])).min(1),
+      attendees: attendeesSchema,
       safetyPlanUntil: instantSchema.optional(),
     }),
   ]),

@@ -66,10 +66,9 @@ function ensureSchemathesis(): string {
   return bin;
 }
 
-/** A token of one role for every team, in the claims shape of api/tokens.ts (sub, roles, allTeams). */
+/** A token of one role for every team (the explicit all_teams claim). */
 async function tokenFor(secret: string, role: Role): Promise<string> {
-  const claims = { sub: SUBJECTS[role], roles: [role], allTeams: true };
-  return signLocalToken(secret, claims as Parameters<typeof signLocalToken>[1], { expiresIn: '2h' });
+  return signLocalToken(secret, { sub: SUBJECTS[role], roles: [role], allTeams: true }, { expiresIn: '2h' });
 }
 
 async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -170,7 +169,7 @@ async function main(): Promise<void> {
   const workerRun = worker.run();
   const client = await connectClient(devServer.address, 'default', codec);
   // The API as `npm start` builds it from its configuration, with the rate limit raised for the run.
-  const apiConfig = loadApiConfig({ ...process.env, DATA_DIR: dir, API_JWT_SECRET: secret, API_RATE_LIMIT_MAX: '1000000', LOG_LEVEL: 'error' });
+  const apiConfig = loadApiConfig({ ...process.env, DATA_DIR: dir, API_JWT_SECRET: secret, API_RATE_LIMIT_MAX: '1000000', API_READ_RATE_LIMIT_MAX: '1000000', API_ADDRESS_RATE_LIMIT_MAX: '1000000', LOG_LEVEL: 'error' });
   const app = createApp(appDepsFromConfig(client, TASK_QUEUE, apiConfig));
 
   // Every request and its status, per role, counted in front of the API.

@@ -155,7 +155,7 @@ export interface AssessmentState {
 }
 
 export async function assessmentWorkflow(input: AssessmentInput): Promise<AssessmentResult> {
-  const engine = new CaseEngine();
+  const engine = new CaseEngine({ idScheme: input.idScheme });
   const { policy, calendar, child } = input;
   const receivedAtMs = Date.parse(input.receivedAt);
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -243,8 +243,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     const first = strategyDiscussions[0];
     const entry: StrategyDiscussionEntry = {
       sequence,
-      workflowId: strategyDiscussionWorkflowId(input.referralId, child.childRef, sequence),
-      section47WorkflowId: section47EnquiryWorkflowId(input.referralId, child.childRef, sequence),
+      workflowId: strategyDiscussionWorkflowId(input.referralId, child.childRef, sequence, engine.idScheme),
+      section47WorkflowId: section47EnquiryWorkflowId(input.referralId, child.childRef, sequence, engine.idScheme),
       calledAt: iso(calledAtMs),
       cause,
       status: 'starting',
@@ -260,6 +260,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       localAuthority: input.localAuthority,
       policy,
       calendar,
+      idScheme: engine.idScheme,
       childRef: child.childRef,
       sequence,
       calledAt: entry.calledAt,

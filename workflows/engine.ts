@@ -21,7 +21,7 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { domainEventSchema, type DomainEvent } from '../domain/events';
-import { promptIdFor } from '../domain/ids';
+import { promptIdFor, type IdScheme } from '../domain/ids';
 import { allowedDecisions, checkDecision, decidedAtRefusal, toIssues, type AnyDecision, type DecisionCheck, type Prompt, type PromptKind } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
 import { FailingDeliveriesKey, OpenPromptKindsKey } from './search-attributes';
@@ -72,6 +72,41 @@ interface Deadline {
 /** The patch that introduced the deadline-integrity behaviour (see the file comment). */
 export const DEADLINE_INTEGRITY_PATCH = 'deadline-integrity';
 
+/** The patch since which child workflow ids join their references with '.' (domain/ids.ts IdScheme). */
+export const COLLISION_FREE_IDS_PATCH = 'collision-free-ids';
+
+/**
+ * What one workflow run takes through the `recordEvent` update, so that no sender can
+ * freeze a case (Temporal refuses every update once a run has had 2,000,
+ * `history.maxTotalUpdates`, decisions included) or end it (a run whose history passes
+ * 51,200 events or 50 MB is terminated by the server). Refused updates are not written;
+ * each has its own failure type, which the API answers with 429 or 503 and the reason.
+ */
+export const EVENT_WRITE_LIMITS = {
+  /**
+   * Events a case takes in any rolling hour (`too-many-events`, 429). Social workers and
+   * case systems record a handful of events a day per child; a case system catching up
+   * after an outage or migrating a case sends tens at once. 120 an hour is far above that,
+   * and far below what a runaway sender would do.
+   */
+  perHour: 120,
+  /**
+   * Events one run takes in all (`event-limit-reached`, 503). A 45-working-day assessment
+   * with its review window records tens, at most a few hundred; 1,000 keeps the events
+   * under half of Temporal's 2,000 updates per run, so decisions always have room.
+   */
+  perRun: 1000,
+  /**
+   * A run whose history has grown past these (80% of Temporal's default hard limits, which
+   * terminate the run) takes no more events (`history-full`, 503) until it is continued as
+   * new (planned in the scale issue): a case is never ended by what is sent to it.
+   */
+  historyEvents: 40_960,
+  historyBytes: 40 * 1024 * 1024,
+} as const;
+
+const HOUR_MS = 3_600_000;
+
 /** How the engine learns a case's time rules (set by each workflow once its calendar is known). */
 export interface PromptTiming {
   /** The default due time of a prompt raised at `raisedAtMs` without one of its own. */
@@ -92,6 +127,9 @@ export class CaseEngine {
   readonly prompts: Prompt[] = [];
   readonly record: RecordEntry[] = [];
   private readonly seenEventIds = new Set<string>();
+  /** When each event (new eventId) reached this run in the last hour, oldest first; and how many in all. */
+  private readonly recentEventTimes: number[] = [];
+  private eventsReceived = 0;
   private readonly promptSequence = new Map<PromptKind, number>();
   private readonly deadlines = new Map<string, Deadline>();
   private readonly jobs: Array<() => Promise<void>> = [];
@@ -104,6 +142,13 @@ export class CaseEngine {
    * Read once, at the start, so a case keeps the behaviour it started with.
    */
   readonly integrity: boolean = patched(DEADLINE_INTEGRITY_PATCH);
+  /**
+   * How this case builds the ids of the child workflows it starts. Carried from the
+   * referral when given (one case, one form: a case started before the change starts its
+   * children with hyphenated ids even after it), else read once at the start like
+   * `integrity`: cases started before the change replay with the ids they had.
+   */
+  readonly idScheme: IdScheme;
   /** Jobs started and not yet finished (integrity mode). */
   private inFlight = 0;
   /** The tail of each ordered chain of jobs, by key (e.g. a recipient). */
@@ -115,6 +160,11 @@ export class CaseEngine {
   private decisionsNotBefore?: number;
   /** Deliveries that have failed and not (yet) gone through: an operations alert. */
   failingDeliveries = 0;
+
+  constructor(options: { idScheme?: IdScheme } = {}) {
+    const collisionFree = patched(COLLISION_FREE_IDS_PATCH);
+    this.idScheme = options.idScheme ?? (collisionFree ? 'collision-free' : 'hyphenated');
+  }
 
   now(): string {
     return new Date(Date.now()).toISOString();
@@ -244,10 +294,15 @@ export class CaseEngine {
         validator: (input) => {
           const parsed = domainEventSchema.safeParse(input);
           if (!parsed.success) throw ApplicationFailure.nonRetryable('invalid event', 'invalid-event', { issues: toIssues(parsed.error) });
+          // A repeat is answered as one without being written: a retrying sender cannot grow the history.
+          // (Histories from before this check hold accepted repeats: the handler still answers them as duplicates.)
+          const { eventId } = parsed.data;
+          if (this.seenEventIds.has(eventId)) throw ApplicationFailure.nonRetryable(`event ${eventId} has already reached this case`, 'duplicate-event', { eventId });
           // A first-seen event the case cannot take is refused here: nothing is written, and its id stays free.
-          if (this.seenEventIds.has(parsed.data.eventId)) return;
           const refusal = handlers.refuseEvent?.(parsed.data);
           if (refusal) throw ApplicationFailure.nonRetryable(refusal.rejected, 'event-refused', { reason: refusal.rejected, rule: refusal.rule });
+          const limit = this.eventLimitRefusal();
+          if (limit) throw ApplicationFailure.nonRetryable(limit.message, limit.type, limit.details);
         },
       },
     );
@@ -307,6 +362,7 @@ export class CaseEngine {
     const parsed = domainEventSchema.safeParse(input);
     const eventId = typeof input?.eventId === 'string' ? input.eventId : undefined;
     if (eventId && this.seenEventIds.has(eventId)) return 'duplicate'; // a retried delivery changes nothing
+    this.countEvent();
     if (this.integrity) return this.receiveEventWithIntegrity(input, eventId, handlers);
     if (eventId) this.seenEventIds.add(eventId);
     if (!parsed.success) {
@@ -375,6 +431,47 @@ export class CaseEngine {
     this.log(entry);
     this.wake = true;
     return 'received';
+  }
+
+  /** Counts an event that reached the handlers (it is in the history, whatever its verdict). */
+  private countEvent(): void {
+    this.eventsReceived += 1;
+    this.recentEventTimes.push(Date.now());
+    this.forgetEventsBefore(Date.now() - HOUR_MS);
+  }
+
+  private forgetEventsBefore(atMs: number): void {
+    while (this.recentEventTimes.length > 0 && this.recentEventTimes[0]! <= atMs) this.recentEventTimes.shift();
+  }
+
+  /** Why this run takes no more events now (EVENT_WRITE_LIMITS), or undefined. Asked by the `recordEvent` validator. */
+  private eventLimitRefusal(): { type: string; message: string; details: Record<string, unknown> } | undefined {
+    const info = workflowInfo();
+    if (info.historyLength >= EVENT_WRITE_LIMITS.historyEvents || info.historySize >= EVENT_WRITE_LIMITS.historyBytes) {
+      return {
+        type: 'history-full',
+        message: `this case's history is near Temporal's limit (${info.historyLength} events, ${info.historySize} bytes): it takes no more events until operations continue it`,
+        details: { historyEvents: info.historyLength, historyBytes: info.historySize },
+      };
+    }
+    if (this.eventsReceived >= EVENT_WRITE_LIMITS.perRun) {
+      return {
+        type: 'event-limit-reached',
+        message: `this case has taken ${this.eventsReceived} events, its limit (${EVENT_WRITE_LIMITS.perRun}): it takes no more until operations continue it`,
+        details: { limit: EVENT_WRITE_LIMITS.perRun },
+      };
+    }
+    const now = Date.now();
+    this.forgetEventsBefore(now - HOUR_MS);
+    if (this.recentEventTimes.length >= EVENT_WRITE_LIMITS.perHour) {
+      const retryAfterSeconds = Math.max(1, Math.ceil((this.recentEventTimes[0]! + HOUR_MS - now) / 1000));
+      return {
+        type: 'too-many-events',
+        message: `this case has taken ${this.recentEventTimes.length} events in the last hour, its limit (${EVENT_WRITE_LIMITS.perHour}): retry in ${retryAfterSeconds} s`,
+        details: { limit: EVENT_WRITE_LIMITS.perHour, retryAfterSeconds },
+      };
+    }
+    return undefined;
   }
 
   private applyDecision(prompt: Prompt, decision: AnyDecision, handlers: EngineHandlers): void {

@@ -113,7 +113,7 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
     stage = 'assessments-running';
     const householdChildRefs = input.children.map((child) => child.childRef);
     for (const child of input.children) {
-      const entry: ChildAssessment = { childRef: child.childRef, workflowId: assessmentWorkflowId(input.referralId, child.childRef), status: 'starting' };
+      const entry: ChildAssessment = { childRef: child.childRef, workflowId: assessmentWorkflowId(input.referralId, child.childRef, engine.idScheme), status: 'starting' };
       assessments.push(entry);
       const assessmentInput: AssessmentInput = {
         referralId: input.referralId,
@@ -125,6 +125,7 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
         localAuthority: input.localAuthority,
         policy,
         calendar,
+        idScheme: engine.idScheme,
         child,
         track,
         strategyDiscussionNow,
@@ -206,7 +207,7 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
       return {
         rejected:
           stage === 'assessments-running'
-            ? `send ${event.type} events to the child's assessment (assessment-${input.referralId}-<childRef>)`
+            ? `send ${event.type} events to the child's assessment (${assessmentWorkflowId(input.referralId, '<childRef>', engine.idScheme)})`
             : `a ${event.type} event does not fit a referral awaiting its duty decision`,
       };
     }

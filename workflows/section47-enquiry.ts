@@ -41,7 +41,7 @@ export interface Section47State {
 }
 
 export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Promise<Section47Result> {
-  const engine = new CaseEngine();
+  const engine = new CaseEngine({ idScheme: input.idScheme });
   const outbound = createOutbound(engine, { referralId: input.referralId, childRef: input.childRef });
   const { policy, calendar } = input;
   const iso = (ms: number) => new Date(ms).toISOString();

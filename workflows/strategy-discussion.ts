@@ -52,7 +52,7 @@ export interface StrategyDiscussionState {
 const REQUIRED_ATTENDEES = ['police', 'health'] as const;
 
 export async function strategyDiscussionWorkflow(input: StrategyDiscussionInput): Promise<StrategyDiscussionResult> {
-  const engine = new CaseEngine();
+  const engine = new CaseEngine({ idScheme: input.idScheme });
   const outbound = createOutbound(engine, { referralId: input.referralId, childRef: input.childRef });
   const { policy, calendar } = input;
   const discussionDueAt = addWorkingDays(calendar, Date.parse(input.calledAt), policy.strategyDiscussionWorkingDays);
@@ -94,7 +94,7 @@ export async function strategyDiscussionWorkflow(input: StrategyDiscussionInput)
 
   const startEnquiry = (decidedAt: string) => {
     stage = 'section-47-enquiry';
-    section47WorkflowId = section47EnquiryWorkflowId(input.referralId, input.childRef, input.sequence);
+    section47WorkflowId = section47EnquiryWorkflowId(input.referralId, input.childRef, input.sequence, engine.idScheme);
     const enquiryInput: Section47EnquiryInput = {
       referralId: input.referralId,
       receivedAt: input.receivedAt,
@@ -105,6 +105,7 @@ export async function strategyDiscussionWorkflow(input: StrategyDiscussionInput)
       localAuthority: input.localAuthority,
       policy,
       calendar,
+      idScheme: engine.idScheme,
       childRef: input.childRef,
       sequence: input.sequence,
       startedAt: decidedAt,

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { domainEventSchema } from '../../domain/events';
 import { recordEventUpdate, stateQuery } from '../../workflows/messages';
@@ -26,6 +26,11 @@ export async function deliverEvent(ctx: RouteContext, workflowId: string, req: R
     const result = await handle.executeUpdate(recordEventUpdate, { args: [event] });
     res.status(202).json({ accepted: true, duplicate: result.duplicate });
   } catch (error) {
+    // A repeat is refused by the update's validator, so it is not written: still a 202 duplicate.
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === 'duplicate-event') {
+      res.status(202).json({ accepted: true, duplicate: true });
+      return;
+    }
     const answer = await translateWorkflowError(ctx.client, error, workflowId);
     // R-25: once a case has closed, what is learnt about the child starts a new referral (R-1).
     if (answer instanceof HttpError && answer.code === 'workflow-closed') {
@@ -60,6 +65,16 @@ export async function translateWorkflowError(client: Client, error: unknown, wor
     }
     return new HttpError(404, 'not-found', `no workflow ${workflowId}`);
   }
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type && error.cause.type in WRITE_LIMIT_ANSWERS) {
+    // The workflow's own write limits (workflows/engine.ts EVENT_WRITE_LIMITS): nothing was written.
+    const details = error.cause.details?.[0] as { retryAfterSeconds?: unknown; limit?: unknown } | undefined;
+    const extra: Record<string, unknown> = {};
+    if (typeof details?.retryAfterSeconds === 'number') extra.retryAfterSeconds = details.retryAfterSeconds;
+    if (typeof details?.limit === 'number') extra.limit = details.limit;
+    return new HttpError(WRITE_LIMIT_ANSWERS[error.cause.type]!, error.cause.type, error.cause.message, extra);
+  }
+  const limited = temporalLimitAnswer(error, workflowId);
+  if (limited) return limited;
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
     // The validator's rejection (domain/prompts.ts DecisionRejection): keep its allowedDecisions or issues.
     const details = error.cause.details?.[0];
@@ -74,4 +89,29 @@ export async function translateWorkflowError(client: Client, error: unknown, wor
     return new HttpError(409, 'workflow-closed', `workflow ${workflowId} has closed`);
   }
   return error;
+}
+
+/** The statuses of the workflow's own write limits: a rate waits (429), a full case needs operations (503). */
+const WRITE_LIMIT_ANSWERS: Record<string, number> = { 'too-many-events': 429, 'event-limit-reached': 503, 'history-full': 503 };
+
+const GRPC_RESOURCE_EXHAUSTED = 8;
+const GRPC_FAILED_PRECONDITION = 9;
+
+/**
+ * Temporal's own per-run limits, never a 500 and never the end of a case: too many updates in
+ * flight at once (RESOURCE_EXHAUSTED) → 429, retry shortly; the run's updates used up
+ * (`history.maxTotalUpdates`, FAILED_PRECONDITION) or its history too large → 503, the case
+ * takes no more writes until operations continue it.
+ */
+export function temporalLimitAnswer(error: unknown, workflowId: string): HttpError | undefined {
+  const cause = error instanceof ServiceError ? error.cause : error;
+  if (!isGrpcServiceError(cause)) return undefined;
+  const detail = cause.details ?? '';
+  if (cause.code === GRPC_RESOURCE_EXHAUSTED) {
+    return new HttpError(429, 'temporal-busy', `Temporal is taking no more writes to ${workflowId} for now (${detail || 'resource exhausted'}): retry shortly`, { retryAfterSeconds: 1 });
+  }
+  if (cause.code === GRPC_FAILED_PRECONDITION && /limit on number of total updates|history (size|count)|exceeds? (the )?limit|too many/i.test(detail)) {
+    return new HttpError(503, 'case-write-limit', `Temporal takes no more writes to ${workflowId} (${detail}): operations must continue the case before it takes more`);
+  }
+  return undefined;
 }

@@ -3,6 +3,7 @@
  * faults in order (kind, the pause before each, how long the part stays down) and each
  * case's scenario, with the notifications and case records that case must produce.
  */
+import { assessmentWorkflowId, referralWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
 import type { Rng } from './prng';
 import type { FaultKind } from './settings';
 
@@ -122,9 +123,9 @@ export interface CaseWorkflowIds {
 export function caseWorkflowIds(scenario: CaseScenario): CaseWorkflowIds {
   const ref = scenario.referralId;
   return {
-    referral: `referral-${ref}`,
-    assessment: `assessment-${ref}-${CHILD_REF}`,
-    ...(scenario.kind === 's47' ? { strategy: `strategy-${ref}-${CHILD_REF}-1`, section47: `s47-${ref}-${CHILD_REF}-1` } : {}),
+    referral: referralWorkflowId(ref),
+    assessment: assessmentWorkflowId(ref, CHILD_REF),
+    ...(scenario.kind === 's47' ? { strategy: strategyDiscussionWorkflowId(ref, CHILD_REF, 1), section47: section47EnquiryWorkflowId(ref, CHILD_REF, 1) } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Role } from '../../api/auth';
 import { createCodecRouter } from '../../api/codec-server';
 import { loadApiConfig } from '../../api/config';
 import { signLocalToken } from '../../api/tokens';
+import { assessmentWorkflowId } from '../../domain/ids';
 import { testCodec } from '../support/payload-keys';
 import { devServerHarness, type DevServerHarness } from '../support/temporal';
 import { TEST_SECRET, eventually, newReferralId, referralBody, startApi, type ApiUnderTest } from './support';
@@ -50,7 +51,7 @@ beforeAll(async () => {
 
   // A T1 referral decided for assessment, and its assessment allocated to SW-41; a T2 referral beside it.
   referralId = newReferralId();
-  assessmentId = `assessment-${referralId}-C-1`;
+  assessmentId = assessmentWorkflowId(referralId, 'C-1');
   const system = await sign('system', 'SYS-1', 'all teams');
   const manager = await sign('manager', 'MGR-1', 'T1');
   expect((await api.call('POST', '/v1/referrals', { token: system, body: referralBody(referralId, { team: T1 }) })).status).toBe(201);
@@ -127,7 +128,7 @@ describe('route × role × scope', () => {
   it('answers a case out of scope exactly as one that does not exist', async () => {
     const token = tokenOf('manager', 'T2');
     const hidden = await api.call('GET', `/v1/assessments/${assessmentId}`, { token });
-    const missing = await api.call('GET', `/v1/assessments/assessment-REF-NOPE-${process.pid}-C-1`, { token });
+    const missing = await api.call('GET', `/v1/assessments/${assessmentWorkflowId(`REF-NOPE-${process.pid}`, 'C-1')}`, { token });
     expect([hidden.status, missing.status]).toEqual([404, 404]);
     expect(Object.keys((await hidden.json()) as object)).toEqual(Object.keys((await missing.json()) as object));
   });

@@ -56,10 +56,10 @@ describe('fault campaign: what the seed decides', () => {
     const scenario = { ...caseScenario(createRng(3), 'S1', 9), kind: 's47' as const, referrerType: 'anonymous' as const, childAge: 8 as const, crimeSuspected: false, outcome: 'early-help' as const };
     delete scenario.needsService;
     const expected = expectedMeanings(scenario).map(meaningKey);
-    expect(expected).toContain('case-record|strategy-REF-S1-9-C-1-1|strategy-discussion-outcome|||');
-    expect(expected).toContain('case-record|s47-REF-S1-9-C-1-1|section-47-outcome|||');
-    expect(expected).toContain('notification|strategy-REF-S1-9-C-1-1|strategy-discussion-called|manager|R-26|');
-    expect(expected).toContain('notification|assessment-REF-S1-9-C-1|assessment-outcome|family|R-24|');
+    expect(expected).toContain('case-record|strategy-REF-S1-9.C-1.1|strategy-discussion-outcome|||');
+    expect(expected).toContain('case-record|s47-REF-S1-9.C-1.1|section-47-outcome|||');
+    expect(expected).toContain('notification|strategy-REF-S1-9.C-1.1|strategy-discussion-called|manager|R-26|');
+    expect(expected).toContain('notification|assessment-REF-S1-9.C-1|assessment-outcome|family|R-24|');
     expect(expected.some((meaning) => meaning.includes('|child|') || meaning.includes('|referrer|'))).toBe(false);
     expect(new Set(expected).size).toBe(expected.length);
   });

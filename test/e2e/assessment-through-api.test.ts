@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assessmentWorkflowId } from '../../domain/ids';
 import { checklistItems } from '../../domain/prompts';
 import { eventually, newReferralId, startApi, type ApiUnderTest } from '../api/support';
 import { bornYearsAgo } from '../support/assessment-harness';
@@ -38,7 +39,7 @@ async function json<T>(response: Response, status: number): Promise<T> {
 describe('a whole assessment through the API', () => {
   it('goes from referral to a signed-off outcome, and its history shows every step', async () => {
     const referralId = newReferralId();
-    const assessmentId = `assessment-${referralId}-C-1`;
+    const assessmentId = assessmentWorkflowId(referralId, 'C-1');
     const now = () => new Date().toISOString();
 
     await json(

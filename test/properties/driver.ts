@@ -587,14 +587,16 @@ class CaseRun {
     try {
       answer = await handle.executeUpdate(recordEventUpdate, { args: [event] });
     } catch (error) {
-      if (error instanceof WorkflowUpdateFailedError) {
-        const cause = error.cause as { type?: string; message?: string } | undefined;
+      const cause = error instanceof WorkflowUpdateFailedError ? (error.cause as { type?: string; message?: string } | undefined) : undefined;
+      // A repeat is refused by the validator, unwritten, as a duplicate (the API answers 202 duplicate).
+      if (cause?.type === 'duplicate-event') answer = { duplicate: true };
+      else if (error instanceof WorkflowUpdateFailedError) {
         refusal = cause?.type ?? 'unknown';
         if (refusal !== 'event-refused') return `update failed: ${refusal} ${cause?.message ?? ''}`;
         return `refused (event-refused: ${cause?.message ?? ''})`;
-      }
-      return `update failed: ${errorText(error)}`;
+      } else return `update failed: ${errorText(error)}`;
     }
+    if (!answer) return 'no answer';
     // Accepted or duplicate: what does the record say about this eventId?
     const state = (await handle.query(stateQuery).catch(() => undefined)) as { record?: Array<{ source: string; ref?: string; status: string; reason?: string }> } | undefined;
     const entries = (state?.record ?? []).filter((entry) => entry.source === 'event' && entry.ref === event.eventId);

@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { assessmentWorkflowId, referralWorkflowId } from '../../domain/ids';
 import type { ReferralRequest } from '../../domain/referral';
-import type { AssessmentState } from '../../workflows/assessment';
+import { assessmentWorkflow, type AssessmentState } from '../../workflows/assessment';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import { referralWorkflow, type ReferralState } from '../../workflows/referral';
 import { AssessmentHarness, bornYearsAgo, DAY_MS, HOUR_MS, iso, useTimeSkippingHarness } from '../support/assessment-harness';
@@ -18,7 +18,7 @@ let counter = 0;
 
 async function startReferral(overrides: Partial<ReferralRequest> = {}, receivedAgoMs = 0): Promise<ReferralHandle> {
   counter += 1;
-  const referralId = `REF-${3000 + counter}-${Date.now().toString(36)}`;
+  const referralId = overrides.referralId ?? `REF-${3000 + counter}-${Date.now().toString(36)}`;
   const now = await harness.now();
   return env.client.workflow.start(referralWorkflow, {
     workflowId: referralWorkflowId(referralId),
@@ -169,6 +169,52 @@ describe('referral workflow', () => {
     await harness.eventually(async () => expect((await discussion.describe()).status.name).toBe('RUNNING'));
     await harness.finish(discussion);
     await harness.finish(child);
+    await harness.finish(handle);
+  });
+
+  it('R-3 two referrals whose refs ran together under the old joiner get assessments and strategy discussions of their own (collision-free ids)', async () => {
+    // Under the hyphenated ids both were assessment-REF-…-1-2-C-3: the second start failed.
+    const base = `REF-${Date.now().toString(36).toUpperCase()}`;
+    const first = await startReferral({ referralId: `${base}-1`, childProtectionConcern: true, children: [{ childRef: '2-C-3', dateOfBirth: bornYearsAgo(9) }] });
+    const second = await startReferral({ referralId: `${base}-1-2`, childProtectionConcern: true, children: [{ childRef: 'C-3', dateOfBirth: bornYearsAgo(9) }] });
+    for (const handle of [first, second]) await decide(handle, promptOf(await ready(handle), 'duty-decision').promptId, 'strategy-discussion');
+    const assessmentIds = [`assessment-${base}-1.2-C-3`, `assessment-${base}-1-2.C-3`];
+    const discussionIds = [`strategy-${base}-1.2-C-3.1`, `strategy-${base}-1-2.C-3.1`];
+    for (const [index, handle] of [first, second].entries()) {
+      const running = await harness.eventually(async () => {
+        const now = await state(handle);
+        if (now.assessments[0]?.status !== 'running') throw new Error('assessment not running');
+        return now;
+      });
+      expect(running.assessments.map((entry) => entry.workflowId)).toEqual([assessmentIds[index]]);
+      const child = env.client.workflow.getHandle(assessmentIds[index]!);
+      const childState = await harness.eventually(async () => {
+        const now = (await child.query(stateQuery)) as AssessmentState;
+        if (now.strategyDiscussions[0]?.status !== 'running') throw new Error('no strategy discussion running yet');
+        return now;
+      });
+      expect(childState.strategyDiscussions[0]).toMatchObject({ workflowId: discussionIds[index], section47WorkflowId: discussionIds[index]!.replace(/^strategy-/, 's47-') });
+      expect((await child.describe()).raw.workflowExecutionInfo?.parentExecution?.workflowId).toBe(handle.workflowId);
+    }
+    for (const id of [...discussionIds, ...assessmentIds]) await harness.finish(env.client.workflow.getHandle(id));
+    for (const handle of [first, second]) await harness.finish(handle);
+  });
+
+  it('R-13 an assessment started with the hyphenated ids of a case from before the change starts its strategy discussion with them too', async () => {
+    const referralId = `REF-${Date.now().toString(36).toUpperCase()}-7`;
+    const input = await harness.input(referralId, { idScheme: 'hyphenated', track: 'S47', strategyDiscussionNow: true, childProtectionConcern: true });
+    const handle = await env.client.workflow.start(assessmentWorkflow, {
+      workflowId: assessmentWorkflowId(referralId, 'C-1', 'hyphenated'),
+      taskQueue: harness.taskQueue,
+      args: [input],
+    });
+    const current = await harness.eventually(async () => {
+      const now = (await handle.query(stateQuery)) as AssessmentState;
+      if (now.strategyDiscussions[0]?.status !== 'running') throw new Error('no strategy discussion running yet');
+      return now;
+    });
+    expect(current.strategyDiscussions[0]).toMatchObject({ workflowId: `strategy-${referralId}-C-1-1`, section47WorkflowId: `s47-${referralId}-C-1-1` });
+    await harness.finish(env.client.workflow.getHandle(`strategy-${referralId}-C-1-1`));
     await harness.finish(handle);
   });
 
