@@ -179,7 +179,11 @@ function describeMessage(name: string, args: Args): Pick<TimelineEntry, 'what' |
     ((name === 'event' || name === 'recordEvent') && type && type in eventRules ? eventRules[type as DomainEventType] : undefined) ??
     ((name === 'decide' || name === 'managerDecision') && promptId ? ruleOfPromptId(promptId) : undefined);
   if ((name === 'event' || name === 'recordEvent') && first) {
-    return { what: `event ${str(first.type) ?? '?'} received`, who: str(first.actor), ref: str(first.eventId), ...(rule ? { rule } : {}) };
+    // Who acted, and the system that sent it for them when that is someone else.
+    const via = str(first.submittedBy) !== undefined && str(first.submittedBy) !== str(first.actor) ? ` (sent by ${str(first.submittedBy)})` : '';
+    const backdated = first.backdated === true ? ', back-dated' : '';
+    const actor = str(first.actor);
+    return { what: `event ${str(first.type) ?? '?'} received${backdated}`, ...(actor ? { who: `${actor}${via}` } : {}), ref: str(first.eventId), ...(rule ? { rule } : {}) };
   }
   if ((name === 'decide' || name === 'managerDecision') && first) {
     return { what: `decision '${str(first.decision) ?? '?'}' on ${str(first.promptId) ?? '?'}`, who: str(first.decidedBy), ref: str(first.promptId), ...(rule ? { rule } : {}) };

@@ -11,6 +11,10 @@ export interface RecordEntry {
   /** eventId or promptId. */
   ref?: string;
   actor?: string;
+  /** Who sent the event, when a system sent it on behalf of `actor` (from the caller's token). */
+  submittedBy?: string;
+  /** The event was dated further back than a person may date one (only a system may). */
+  backdated?: boolean;
   status: 'applied' | 'rejected';
   reason?: string;
   /** The process rule this entry concerns, e.g. 'R-12'. */

@@ -421,6 +421,8 @@ export class CaseEngine {
       type: event.type,
       ref: event.eventId,
       actor: event.actor,
+      ...(event.submittedBy !== undefined && event.submittedBy !== event.actor ? { submittedBy: event.submittedBy } : {}),
+      ...(event.backdated ? { backdated: true } : {}),
       status: rejected ? 'rejected' : 'applied',
       occurredAt: event.occurredAt,
       recordedAt: event.recordedAt,

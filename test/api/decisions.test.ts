@@ -87,7 +87,7 @@ describe('prompts and decisions', () => {
     expect(timeline[0]?.what).toBe('workflow referralWorkflow started');
     expect(timeline).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ what: 'event consent-recorded received', who: 'SW-1', ref: 'EV-C1' }),
+        expect.objectContaining({ what: 'event consent-recorded received', who: 'SW-1 (sent by SYS-1)', ref: 'EV-C1' }),
         expect.objectContaining({ what: `decision 'no-further-action' on ${prompt.promptId}`, who: 'MGR-1' }),
         expect.objectContaining({ what: 'workflow execution completed' }),
       ]),

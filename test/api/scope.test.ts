@@ -196,6 +196,14 @@ describe('who acted comes from the token', () => {
       const sent = JSON.stringify(((await history.json()) as { events: unknown[] }).events);
       expect(sent).toContain('"submittedBy":"SYS-7"');
       expect(sent).toContain('"backdated":true');
+      const timeline = await late.call('GET', `/v1/assessments/referral-${received}/history`, { token: await late.token('operations', 'OPS-1') });
+      expect(((await timeline.json()) as { timeline: Array<{ what: string; who?: string }> }).timeline).toContainEqual(
+        expect.objectContaining({ what: 'event consent-recorded received, back-dated', who: 'SW-41 (sent by SYS-7)' }),
+      );
+      const state = await late.call('GET', `/v1/referrals/${received}`, { token: system });
+      expect(((await state.json()) as { record: Array<Record<string, unknown>> }).record).toContainEqual(
+        expect.objectContaining({ type: 'consent-recorded', actor: 'SW-41', submittedBy: 'SYS-7', backdated: true }),
+      );
     } finally {
       await late.stop();
     }

@@ -132,6 +132,6 @@ describe('a whole assessment through the API', () => {
     expect(steps.some((step) => step.startsWith("decision 'allocate'"))).toBe(true);
     expect(steps.some((step) => step.startsWith("decision 'sign-off'"))).toBe(true);
     expect(timeline.find((entry) => entry.what.startsWith("decision 'sign-off'"))).toMatchObject({ who: 'MGR-7', rule: 'R-21' });
-    expect(timeline.find((entry) => entry.what === 'event child-seen received')).toMatchObject({ who: 'SW-4', rule: 'R-8' });
+    expect(timeline.find((entry) => entry.what === 'event child-seen received')).toMatchObject({ who: 'SW-4 (sent by CMS-1)', rule: 'R-8' });
   });
 });
