@@ -104,6 +104,8 @@ export class PropertyWorld {
   stalls = 0;
   /** Cases set aside because they stalled on every attempt (see MAX_ATTEMPTS). */
   setAside = 0;
+  /** Environments of replaced servers, closed at the end of the run (see replace). */
+  private readonly retired: TestWorkflowEnvironment[] = [];
 
   static async start(): Promise<PropertyWorld> {
     const world = new PropertyWorld();
@@ -126,6 +128,20 @@ export class PropertyWorld {
     await this.running?.catch(() => undefined);
     await this.env?.teardown().catch(() => undefined);
     await this.server?.stop();
+    for (const env of this.retired.splice(0)) await env.teardown().catch(() => undefined);
+  }
+
+  /**
+   * A fresh server after a stall. The stalled case may still have calls in flight on the old
+   * connection: it is closed only at the end of the run, so those calls fail (and the case's
+   * promise with them) rather than throw from a closed channel's retry timer.
+   */
+  private async replace(): Promise<void> {
+    this.worker?.shutdown();
+    await this.running?.catch(() => undefined);
+    this.retired.push(this.env);
+    await this.server?.stop();
+    await this.open();
   }
 
   async runCase(spec: CaseSpec): Promise<CaseReport> {
@@ -155,8 +171,7 @@ export class PropertyWorld {
         played.catch(() => undefined);
         this.stalls += 1;
         console.log(`[property] case ${this.cases}: the test server stalled at step #${outcome.step} (${outcome.stepLabel}): ${outcome.why} (temporalio/sdk-java#3088); played again on a fresh server (attempt ${attempt + 1})`);
-        await this.stop();
-        await this.open();
+        await this.replace();
         this.restarts += 1;
         this.casesOnServer = 1;
         if (attempt >= MAX_ATTEMPTS) {

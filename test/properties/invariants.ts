@@ -278,7 +278,10 @@ function checkEscalations(view: WorkflowView, observation: Observation, facts: C
     if (about === undefined || due === undefined) continue;
     const base = Math.max(due, Date.parse(prompt.raisedAt));
     if (observation.beforeMs <= base + TOLERANCE_MS) continue;
-    const covering = prompts.filter((candidate) => candidate.kind === 'escalation' && candidate.about === about && Date.parse(candidate.raisedAt) >= due - EPSILON_MS);
+    // A completion prompt due on the statutory date is answered by the statutory breach's
+    // escalation (R-19, about 'statutory-completion') when a shorter timescale was missed first.
+    const abouts = about === 'completion' ? ['completion', 'statutory-completion'] : [about];
+    const covering = prompts.filter((candidate) => candidate.kind === 'escalation' && abouts.includes(candidate.about ?? '') && Date.parse(candidate.raisedAt) >= due - EPSILON_MS);
     if (covering.length === 0) {
       add('I2-escalated-late', `${prompt.kind} prompt not escalated`, `${prompt.promptId} due ${prompt.dueBy} is still open at ${iso(observation.beforeMs)} (${fmt(observation.beforeMs - base)} past due) and no ${about} escalation was raised`);
       continue;

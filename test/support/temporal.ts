@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { Runtime, DefaultLogger, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { connectClient, connectWorkerConnection, dataConverter } from '../../common/temporal';
 import { createWorker } from '../../worker/worker';
@@ -34,6 +34,8 @@ export function onStrandedTask(listener: () => void): () => void {
 // Workers log at WARN so test output stays readable; failures provoked on purpose are left out.
 const printer = new DefaultLogger('WARN');
 Runtime.install({
+  // Core's own log lines (the stranded-task refusal among them) come through this logger too.
+  telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
   logger: new DefaultLogger('WARN', (entry) => {
     const meta = entry.meta !== undefined ? inspect(entry.meta, { depth: 6 }) : '';
     if (entry.message.includes(STRANDED_TASK) || meta.includes(STRANDED_TASK)) for (const listener of strandedListeners) listener();
