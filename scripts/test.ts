@@ -1,10 +1,12 @@
 /**
  * `npm test`: obtains the real Temporal servers first (built or resolved once, then
- * cached, with progress printed), then type-checks, lints and runs vitest, which starts
+ * cached, with progress printed) and the CIN census validator's venv, then type-checks,
+ * lints and runs vitest, which starts
  * both servers in its global setup. A missing server fails the run; nothing is skipped.
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { ensureCinValidator } from '../test/support/cin-validator';
 import { ensureTemporalCli, ensureTestServerClasspath, log } from './temporal';
 
 const root = resolve(__dirname, '..');
@@ -22,6 +24,9 @@ function run(step: string, command: string, args: string[]): void {
 async function main(): Promise<void> {
   await ensureTemporalCli();
   await ensureTestServerClasspath();
+  // The CIN census validator (PyPI, pinned in tools/) in its venv, before any test needs it.
+  log('CIN census validator: tools/.venv-cin from tools/requirements-cin-validator.txt');
+  ensureCinValidator();
   run('typecheck', bin('tsc'), ['--noEmit', '-p', '.']);
   run('lint', bin('eslint'), ['.']);
   run('tests', bin('vitest'), ['run', ...process.argv.slice(2)]);
