@@ -394,12 +394,19 @@ function checkAssessment(state: AssessmentView, observation: Observation, facts:
   if (allocation && state.originalVisitDueAt !== undefined) {
     const s47 = allocation.track === 'S47' || allocation.strategyRunning;
     const expected = s47 ? iso(allocation.decidedAtMs + facts.policy.visitS47Hours * HOUR_MS) : addWorkingDaysIndependent(allocation.decidedAtMs, facts.policy.visitS17WorkingDays);
-    // R-6: significant harm suspected after allocation, while the child is unseen, brings the
-    // visit to 24 hours after the strategy discussion is called if that is sooner. Whether the
-    // child was unseen is judged on arrival, which a back-dated visit does not show: either count is allowed.
+    // R-6: significant harm suspected once the case is allocated, while the child is unseen,
+    // brings the visit to 24 hours after the strategy discussion is called (counted from when
+    // the harm was suspected, so a late report can make the visit overdue at once) if that is
+    // sooner. "Once allocated" is when the concern arrived (its record entry), not when it was
+    // suspected; whether the child was unseen is judged on arrival too, which a back-dated visit
+    // does not show: either count is allowed.
     const broughtForward = (state.strategyDiscussions ?? [])
+      .filter((entry) => {
+        const called = state.record.find((record) => record.type === 'strategy-discussion-called' && record.ref === entry.workflowId);
+        return Date.parse(called?.at ?? entry.calledAt) >= allocation.decidedAtMs;
+      })
       .map((entry) => Date.parse(entry.calledAt) + facts.policy.visitS47Hours * HOUR_MS)
-      .filter((dueAt) => dueAt - facts.policy.visitS47Hours * HOUR_MS >= allocation.decidedAtMs && dueAt < Date.parse(expected))
+      .filter((dueAt) => dueAt < Date.parse(expected))
       .map((dueAt) => iso(dueAt));
     if (broughtForward.length === 0) {
       expectEqual(add, 'visit due (originalVisitDueAt)', state.originalVisitDueAt, expected, s47 ? `24 hours after allocation on the section 47 track (allocated ${allocation.track}${allocation.strategyRunning ? ', a strategy discussion running' : ''})` : '5 working days after allocation');
