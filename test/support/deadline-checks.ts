@@ -1,3 +1,5 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { expect } from 'vitest';
 import type { PendingDeadline } from '../../workflows/engine';
 import type { RecordEntry } from '../../domain/record';
@@ -16,3 +18,15 @@ export function expectNothingStalled(current: { record: RecordEntry[]; deadlines
   for (const deadline of current.deadlines) expect(Date.parse(deadline.dueAt), `${deadline.name} stalled`).toBeGreaterThan(nowMs - TOLERANCE_MS);
 }
 
+
+/** The validator's refusal of an Update (an ApplicationFailure saying why), asserting it was refused. */
+export async function refusalOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (failure: unknown) => failure,
+  );
+  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+  const cause = (error as WorkflowUpdateFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}

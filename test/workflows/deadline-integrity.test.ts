@@ -4,8 +4,7 @@
  * the rule whose deadline it protects. The outbound webhook is a real HTTP receiver on
  * loopback that can be switched to answer 500.
  */
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { completionDue, workingDaysBefore } from '../../domain/assessment-rules';
@@ -35,7 +34,7 @@ import {
 } from '../support/assessment-harness';
 import { timeSkippingWorker } from '../support/temporal';
 import { WebhookReceiver } from '../support/webhook-receiver';
-import { expectNothingStalled } from '../support/deadline-checks';
+import { expectNothingStalled, refusalOf } from '../support/deadline-checks';
 
 let env: TestWorkflowEnvironment;
 let harness: AssessmentHarness;
@@ -58,16 +57,6 @@ async function startAssessment(overrides: Parameters<AssessmentHarness['input']>
   return harness.start(await harness.input(nextId('REF'), overrides, receivedAgoMs));
 }
 
-const refusalOf = async (promise: Promise<unknown>) => {
-  const error = await promise.then(
-    () => undefined,
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  const cause = (error as WorkflowUpdateFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-};
 
 /** A signed-off assessment (the record evidences every checklist item). */
 async function signedOff(handle: Handle, outcome = 'child-in-need-plan', extra: Record<string, unknown> = {}) {

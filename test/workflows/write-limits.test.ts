@@ -3,8 +3,7 @@
  * without being written, and a run takes only so many events (workflows/engine.ts
  * EVENT_WRITE_LIMITS), each refusal with its own failure type and nothing written.
  */
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { referralWorkflowId } from '../../domain/ids';
@@ -13,6 +12,7 @@ import { EVENT_WRITE_LIMITS } from '../../workflows/engine';
 import { decideUpdate, eventSignal, recordEventUpdate, stateQuery } from '../../workflows/messages';
 import { referralWorkflow, type ReferralState } from '../../workflows/referral';
 import { AssessmentHarness, HOUR_MS, iso, useTimeSkippingHarness } from '../support/assessment-harness';
+import { refusalOf } from '../support/deadline-checks';
 
 let env: TestWorkflowEnvironment;
 let harness: AssessmentHarness;
@@ -39,16 +39,6 @@ async function startReferral(): Promise<ReferralHandle> {
 /** An event a referral awaiting its duty decision takes any number of times. */
 const consent = async (eventId: string): Promise<DomainEvent> => ({ type: 'consent-recorded', eventId, occurredAt: iso((await harness.now()) - 60_000), actor: 'SW-1', given: true });
 
-const refusalOf = async (promise: Promise<unknown>): Promise<ApplicationFailure> => {
-  const error = await promise.then(
-    () => undefined,
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  const cause = (error as WorkflowUpdateFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-};
 
 const acceptedUpdates = async (handle: WorkflowHandle) => ((await handle.fetchHistory()).events ?? []).filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes).length;
 
