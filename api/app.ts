@@ -4,6 +4,7 @@ import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createAuditLog, type AuditLog } from './audit';
+import { CENSUS_BODY_LIMIT } from './census';
 import { DEFAULT_BACKDATE_WINDOW_HOURS } from './actors';
 import { createVerifier, type AuthOptions, type Principal, type TokenVerifier } from './auth';
 import type { ApiConfig } from './config';
@@ -82,6 +83,8 @@ export function createApp(deps: ApiDeps): express.Express {
       deps.codec.router,
     );
   }
+  // The census request carries every child of a year's return: its own, larger body limit.
+  app.use('/v1/reports/cin-census', express.json({ limit: CENSUS_BODY_LIMIT }));
   app.use(express.json({ limit: BODY_LIMIT }));
 
   app.use(publicRoutes(ctx));

@@ -5,6 +5,7 @@ import { referralInputSchema } from '../domain/referral';
 import { assessmentListQuerySchema, historyQuerySchema } from './routes/assessments';
 import { decisionRequestSchema, promptListQuerySchema } from './routes/prompts';
 import { timelinessQuerySchema } from './routes/reports';
+import { cinCensusRequestSchema } from './census';
 import { caseWorkflowIdSchema, promptIdSchema } from './ids';
 import { referralIdSchema } from '../domain/ids';
 
@@ -181,6 +182,43 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     security,
     request: { query: timelinessQuerySchema },
     responses: { 200: json(z.record(z.string(), z.unknown()), 'the report'), 422: json(errorSchema, 'from is after to, or more assessments match than one report reads (narrow it)'), ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/reports/cin-census',
+    summary: 'The Children in Need census return for a census year (role operations); the child identifiers in the body are used for this answer only, never kept',
+    security,
+    request: { body: { ...body(cinCensusRequestSchema, 'the census year, the header, and per childRef the identifiers and characteristics the engine does not hold'), description: 'up to 25 MB' } },
+    responses: {
+      200: {
+        description:
+          'the return: the census XML (application/xml, the default; streamed), or with Accept: application/json the summary alone (children, who was left out and why, what is missing). The headers census-children, census-left-out and census-warnings carry the counts either way.',
+        headers: {
+          'census-children': { description: 'children in the return', schema: { type: 'string' as const } },
+          'census-left-out': { description: 'children left out (the JSON summary says why)', schema: { type: 'string' as const } },
+          'census-warnings': { description: 'census items missing for children in the return (the JSON summary names them)', schema: { type: 'string' as const } },
+        },
+        content: {
+          'application/xml': { schema: z.string().describe('<Message> with Header and Children, no namespace') },
+          'application/json': {
+            schema: z.object({
+              censusYear: z.string(),
+              referenceDate: z.string(),
+              children: z.number().int(),
+              leftOut: z.array(z.object({ childRef: z.string(), reason: z.string() })),
+              leftOutByReason: z.record(z.string(), z.number().int()),
+              warnings: z.array(z.object({ childRef: z.string(), referralId: z.string(), item: z.string(), message: z.string() })),
+              workflowsRead: z.number().int(),
+            }),
+          },
+        },
+      },
+      ...errors,
+      ...writeErrors,
+      413: json(errorSchema, 'the body is larger than 25 MB'),
+      422: json(errorSchema, 'more workflows match than one return reads: narrow it by team or localAuthority'),
+      503: json(errorSchema.extend({ unreadableWorkflowIds: z.array(z.string()).optional() }), 'census-incomplete: some workflows could not be read, and no return is made from part of the cases'),
+    },
   });
   registry.registerPath({
     method: 'get',

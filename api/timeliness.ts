@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { DFE_ASSESSMENT_WORKING_DAYS, DFE_INITIAL_CONFERENCE_WORKING_DAYS } from '../domain/cin-census/measures';
 
 /** What the report needs of a completed assessment (its search attributes). */
 export interface CompletedAssessment {
@@ -6,7 +7,24 @@ export interface CompletedAssessment {
   completedWithinTimescale?: boolean;
   seenWithinTimescale?: boolean;
   workingDaysToComplete?: number;
+  /** The census duration (CensusWorkingDays): start to authorisation, or section 47 start to conference. */
+  censusWorkingDays?: number;
 }
+
+/**
+ * The DfE's national measure the report counts beside the engine's own (the census's
+ * definition, domain/cin-census/measures.ts): the same cases, counted the same way, as
+ * the census return.
+ */
+export interface DfeMeasure {
+  measure: 'assessment-start-to-authorisation' | 'section-47-start-to-initial-conference';
+  workingDays: number;
+}
+
+export const DFE_MEASURES = {
+  assessment: { measure: 'assessment-start-to-authorisation', workingDays: DFE_ASSESSMENT_WORKING_DAYS },
+  'section-47-enquiry': { measure: 'section-47-start-to-initial-conference', workingDays: DFE_INITIAL_CONFERENCE_WORKING_DAYS },
+} as const satisfies Record<string, DfeMeasure>;
 
 /** What the report needs of an open assessment. */
 export interface OpenAssessment {
@@ -32,6 +50,8 @@ export interface TimelinessPeriod {
   medianWorkingDaysToComplete: number | null;
   /** Open assessments past due whose due date falls in this month. */
   openPastDue: number;
+  /** The DfE measure for this month's completed ones (where the report's type has one; cases from before the census measures are not known). */
+  dfe?: DfeMeasure & Share & { medianWorkingDays: number | null };
 }
 
 export interface TimelinessReport {
@@ -86,7 +106,7 @@ export function isPastDue(open: OpenAssessment, now: Date): boolean {
 }
 
 /** The timeliness report from the search attributes of completed and open assessments (pure). */
-export function aggregateTimeliness(input: { from: string; to: string; completed: CompletedAssessment[]; open: OpenAssessment[]; now: Date }): TimelinessReport {
+export function aggregateTimeliness(input: { from: string; to: string; completed: CompletedAssessment[]; open: OpenAssessment[]; now: Date; dfe?: DfeMeasure }): TimelinessReport {
   const periods = monthsBetween(input.from, input.to).map((period): TimelinessPeriod => {
     const completed = input.completed.filter((assessment) => monthOf(assessment.completedAt) === period);
     const days = completed.map((assessment) => assessment.workingDaysToComplete).filter((value): value is number => typeof value === 'number');
@@ -98,7 +118,17 @@ export function aggregateTimeliness(input: { from: string; to: string; completed
       seenWithinTimescale: share(completed.map((assessment) => assessment.seenWithinTimescale)),
       medianWorkingDaysToComplete: median(days),
       openPastDue: input.open.filter((open) => isPastDue(open, input.now) && open.completionDueAt !== undefined && monthOf(open.completionDueAt) === period).length,
+      ...(input.dfe ? { dfe: dfeFigures(input.dfe, completed) } : {}),
     };
   });
   return { from: input.from, to: input.to, periods, openPastDueTotal: input.open.filter((open) => isPastDue(open, input.now)).length };
+}
+
+function dfeFigures(measure: DfeMeasure, completed: CompletedAssessment[]): NonNullable<TimelinessPeriod['dfe']> {
+  const days = completed.map((assessment) => assessment.censusWorkingDays).filter((value): value is number => typeof value === 'number');
+  return {
+    ...measure,
+    ...share(completed.map((assessment) => (typeof assessment.censusWorkingDays === 'number' ? assessment.censusWorkingDays <= measure.workingDays : undefined))),
+    medianWorkingDays: median(days),
+  };
 }

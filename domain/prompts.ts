@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assessmentFactorsSchema, primaryNeedCodeSchema } from './cin-census/codes';
 import { instantSchema, staffIdSchema } from './ids';
 
 /**
@@ -75,6 +76,8 @@ export const decisionSchemas = {
       visitWithinHours: z.number().int().min(1).max(240).optional(),
       visitWithinWorkingDays: z.number().int().min(1).max(15).optional(),
       team: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/).optional(),
+      /** The CIN census's primary need (N0..N9), where known at allocation: an episode open at the year end needs one; sign-off confirms it. */
+      primaryNeedCode: primaryNeedCodeSchema.optional(),
     }),
   ]),
   'visit-overdue': z.discriminatedUnion('decision', [answer('reschedule', { visitDueAt: instantSchema }), plain('not-to-be-seen')]),
@@ -92,6 +95,10 @@ export const decisionSchemas = {
       withholdFromFamily: z.boolean().optional(),
       /** R-28: for a homeless 16 or 17 year old, section 20 accommodation was considered. */
       section20Considered: z.boolean().optional(),
+      /** The CIN census's primary need of the episode (N0..N9), decided with the outcome. */
+      primaryNeedCode: primaryNeedCodeSchema,
+      /** The CIN census's assessment factors (DfE codes), chosen at sign-off. */
+      assessmentFactors: assessmentFactorsSchema,
     }),
     plain('return-to-worker'),
   ]),
@@ -118,6 +125,20 @@ export type AnyDecision = { [K in PromptKind]: DecisionFor<K> }[PromptKind];
 
 export function allowedDecisions(kind: PromptKind): string[] {
   return decisionSchemas[kind].options.map((option) => option.shape.decision.value);
+}
+
+/**
+ * The sign-off as it was before the census items were asked for: a case started before the
+ * census-measures patch replays its accepted sign-off with this (the items were optional).
+ */
+const signOffBeforeCensusItems = z.discriminatedUnion('decision', [
+  decisionSchemas['sign-off'].options[0].extend({ primaryNeedCode: primaryNeedCodeSchema.optional(), assessmentFactors: assessmentFactorsSchema.optional() }),
+  decisionSchemas['sign-off'].options[1],
+]);
+
+/** The schema a decision of this kind is checked with: `censusItems` false for cases from before the census items. */
+export function decisionSchemaFor(kind: PromptKind, options: { censusItems: boolean }): z.ZodType {
+  return kind === 'sign-off' && !options.censusItems ? signOffBeforeCensusItems : decisionSchemas[kind];
 }
 
 /** What a signal or update carries before it is matched to its prompt's kind. */
@@ -157,7 +178,7 @@ export type DecisionCheck = { ok: true; prompt: Prompt; decision: AnyDecision } 
  * validator (so the caller learns at once), in the signal handler (a rejected signal is
  * recorded), and in the API.
  */
-export function checkDecision(prompts: readonly Prompt[], input: unknown): DecisionCheck {
+export function checkDecision(prompts: readonly Prompt[], input: unknown, options: { censusItems: boolean } = { censusItems: true }): DecisionCheck {
   const base = managerDecisionSchema.safeParse(input);
   if (!base.success) {
     return { ok: false, rejection: { code: 'invalid-decision', message: 'the decision is incomplete', issues: toIssues(base.error) } };
@@ -177,7 +198,7 @@ export function checkDecision(prompts: readonly Prompt[], input: unknown): Decis
       },
     };
   }
-  const parsed = decisionSchemas[prompt.kind].safeParse(input);
+  const parsed = decisionSchemaFor(prompt.kind, options).safeParse(input);
   if (!parsed.success) {
     return { ok: false, rejection: { code: 'invalid-decision', message: `invalid ${prompt.kind} decision`, issues: toIssues(parsed.error) } };
   }

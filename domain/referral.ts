@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { childRefSchema, instantSchema, localDateSchema, referralIdSchema } from './ids';
+import { referralSourceSchema } from './cin-census/codes';
 import { authorityPolicySchema } from './policy';
 
 export const referrerTypes = ['police', 'health', 'education', 'family', 'self', 'anonymous', 'local-authority', 'other'] as const;
@@ -28,6 +29,11 @@ export const referralInputSchema = z
     /** When the referral was received; may lie in the past (migrated or late-entered cases). */
     receivedAt: instantSchema,
     referrerType: z.enum(referrerTypes),
+    /**
+     * The DfE census ReferralSource code (1A..10), where the case system knows it: finer than
+     * referrerType, and it wins over the code mapped from referrerType in the census.
+     */
+    referralSourceCode: referralSourceSchema.optional(),
     childProtectionConcern: z.boolean(),
     localAuthority: code('localAuthority').optional(),
     team: code('team').optional(),

@@ -127,6 +127,8 @@ async function main(): Promise<void> {
           outcome: 'child-in-need-plan',
           determinations: { childInNeed: true, significantHarmSuspected: false, accommodationNeeded: false },
           checklist: Object.fromEntries(checklistItems.map((item) => [item, { met: true }])),
+          primaryNeedCode: 'N1',
+          assessmentFactors: ['3B'],
         }),
       ],
     });

@@ -28,6 +28,7 @@ import {
   type ItemEvidence,
   type SignOffDecision,
 } from '../domain/assessment-rules';
+import { assessmentStartedAt, censusWorkingDays } from '../domain/cin-census/measures';
 import type { DomainEvent } from '../domain/events';
 import { assessmentWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../domain/ids';
 import type { AssessmentInput, AssessmentResult, ConsentStatus, StrategyDiscussionInput, StrategyDiscussionResult, Track } from '../domain/process';
@@ -54,6 +55,7 @@ import {
   TrackKey,
   VisitDueAtKey,
   WorkingDaysToCompleteKey,
+  CensusWorkingDaysKey,
 } from './search-attributes';
 
 export { assessmentWorkflowId };
@@ -141,6 +143,8 @@ export interface AssessmentState {
   outcome?: Outcome;
   checklist?: SignOffDecision['checklist'];
   signedOffBy?: string;
+  /** What the Children in Need census takes from this assessment (domain/cin-census). */
+  census: AssessmentCensusItems;
   outcomeSharing: OutcomeSharing[];
   familyComments: Array<{ eventId: string; occurredAt: string }>;
   strategyDiscussions: StrategyDiscussionEntry[];
@@ -152,6 +156,19 @@ export interface AssessmentState {
   prompts: Prompt[];
   openPrompts: Prompt[];
   record: RecordEntry[];
+}
+
+/**
+ * The census items of an assessment: its start (the duty decision that opened it, or its
+ * allocation) and authorisation (sign-off), the duration between them as the census counts
+ * it, and the codes the manager chose at sign-off.
+ */
+export interface AssessmentCensusItems {
+  startedAt?: string;
+  authorisedAt?: string;
+  workingDaysStartToAuthorisation?: number;
+  primaryNeedCode?: string;
+  assessmentFactors?: string[];
 }
 
 export async function assessmentWorkflow(input: AssessmentInput): Promise<AssessmentResult> {
@@ -185,6 +202,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   let outcome: Outcome | undefined;
   let checklist: AssessmentState['checklist'];
   let signedOffBy: string | undefined;
+  let primaryNeedCode: string | undefined;
+  let assessmentFactors: string[] | undefined;
   const overdue = { allocation: false, visit: false, completion: false, supervisionReview: false };
   let allocationDueAt: number | undefined;
   let statutoryCompletionDueAt: number | undefined;
@@ -208,6 +227,16 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     completedAt !== undefined && completionDueAt !== undefined ? Date.parse(completedAt) <= completionDueAt : undefined;
   const workingDaysToComplete = (): number | undefined =>
     completedAt !== undefined ? workingDaysBetween(calendar, receivedAtMs, Date.parse(completedAt)) : undefined;
+  const census = (): AssessmentCensusItems => {
+    const startedAt = assessmentStartedAt({ dutyDecidedAt: input.dutyDecidedAt, allocatedAt });
+    return {
+      startedAt,
+      authorisedAt: completedAt,
+      workingDaysStartToAuthorisation: startedAt !== undefined && completedAt !== undefined ? censusWorkingDays(calendar, startedAt, completedAt) : undefined,
+      primaryNeedCode,
+      assessmentFactors,
+    };
+  };
   const strategyDiscussionRunning = () => strategyDiscussions.some((entry) => entry.status === 'starting' || entry.status === 'running');
 
   // ---- outside work: notifications and case records (opaque references only) ----
@@ -590,6 +619,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         timescale = timescaleWorkingDays(policy, allocation.assessmentType, allocation.timescaleWorkingDays);
         team = allocation.team ?? input.team;
         allocatedAt = allocation.decidedAt;
+        if (allocation.primaryNeedCode !== undefined) primaryNeedCode = allocation.primaryNeedCode;
         stage = 'in-progress';
         if (engine.integrity) {
           overdue.allocation = false;
@@ -677,6 +707,9 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     outcome = decision.outcome;
     checklist = decision.checklist;
     signedOffBy = decision.decidedBy;
+    // Absent from sign-offs made before the census items were asked for.
+    primaryNeedCode = decision.primaryNeedCode as string | undefined;
+    assessmentFactors = decision.assessmentFactors as string[] | undefined;
     overdue.visit = false;
     overdue.completion = false;
     overdue.supervisionReview = false;
@@ -804,6 +837,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     outcome,
     checklist,
     signedOffBy,
+    census: census(),
     outcomeSharing,
     familyComments,
     strategyDiscussions,
@@ -833,6 +867,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       pairs.push({ key: CompletedAtKey, value: new Date(completedAt) });
       pairs.push({ key: CompletedWithinTimescaleKey, value: completedWithinTimescale() ?? false });
       pairs.push({ key: WorkingDaysToCompleteKey, value: workingDaysToComplete() ?? 0 });
+      const censusDays = census().workingDaysStartToAuthorisation;
+      if (engine.censusMeasures && censusDays !== undefined) pairs.push({ key: CensusWorkingDaysKey, value: censusDays });
     }
     return pairs;
   };

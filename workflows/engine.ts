@@ -75,6 +75,9 @@ export const DEADLINE_INTEGRITY_PATCH = 'deadline-integrity';
 /** The patch since which child workflow ids join their references with '.' (domain/ids.ts IdScheme). */
 export const COLLISION_FREE_IDS_PATCH = 'collision-free-ids';
 
+/** The patch since which completed assessments and held conferences carry their census duration (CensusWorkingDays). */
+export const CENSUS_MEASURES_PATCH = 'census-measures';
+
 /**
  * What one workflow run takes through the `recordEvent` update, so that no sender can
  * freeze a case (Temporal refuses every update once a run has had 2,000,
@@ -142,6 +145,8 @@ export class CaseEngine {
    * Read once, at the start, so a case keeps the behaviour it started with.
    */
   readonly integrity: boolean = patched(DEADLINE_INTEGRITY_PATCH);
+  /** Since the census-measures patch: the sign-off asks for the census items, and the census durations are search attributes. */
+  readonly censusMeasures: boolean = patched(CENSUS_MEASURES_PATCH);
   /**
    * How this case builds the ids of the child workflows it starts. Carried from the
    * referral when given (one case, one form: a case started before the change starts its
@@ -346,7 +351,7 @@ export class CaseEngine {
 
   /** checkDecision, then the workflow's own validateDecision hook (if any). */
   private checkDecision(input: unknown, handlers: EngineHandlers): DecisionCheck {
-    const check = checkDecision(this.prompts, input);
+    const check = checkDecision(this.prompts, input, { censusItems: this.censusMeasures });
     if (check.ok && this.integrity) {
       const refusal = decidedAtRefusal(Date.parse(check.decision.decidedAt), Date.now(), this.decisionsNotBefore);
       if (refusal) return { ok: false, rejection: { code: 'invalid-decision', message: refusal, issues: [{ path: 'decidedAt', message: refusal }] } };

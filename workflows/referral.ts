@@ -13,7 +13,7 @@ import { authorityPolicySchema, type AuthorityPolicy } from '../domain/policy';
 import type { AssessmentInput, AssessmentResult, ConsentStatus, Track } from '../domain/process';
 import type { AnyDecision, Prompt } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
-import type { ReferralRequest } from '../domain/referral';
+import type { ReferralInput, ReferralRequest } from '../domain/referral';
 import { addHours, addWorkingDays, type WorkingCalendar } from '../domain/working-days';
 import { loadWorkingCalendar } from './activity-proxies';
 import { assessmentWorkflow } from './assessment';
@@ -44,6 +44,12 @@ export interface ReferralState {
   stage: ReferralStage;
   receivedAt: string;
   childProtectionConcern: boolean;
+  /** Who referred (the census's ReferralSource is mapped from it unless referralSourceCode says). */
+  referrerType: ReferralInput['referrerType'];
+  /** The DfE ReferralSource code, where the case system sent it. */
+  referralSourceCode?: string;
+  /** The referral's children: an NFA referral has no assessment to name them. */
+  childRefs: string[];
   policy: AuthorityPolicy;
   dutyDecisionDueAt?: string;
   dutyDecisionOverdue: boolean;
@@ -84,6 +90,9 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
     stage,
     receivedAt: input.receivedAt,
     childProtectionConcern: input.childProtectionConcern,
+    referrerType: input.referrerType,
+    referralSourceCode: input.referralSourceCode,
+    childRefs: input.children.map((child) => child.childRef),
     policy,
     dutyDecisionDueAt: loaded.dutyDecisionDueAt === undefined ? undefined : new Date(loaded.dutyDecisionDueAt).toISOString(),
     dutyDecisionOverdue,

@@ -28,6 +28,11 @@ export const WorkingDaysToCompleteKey = defineSearchAttributeKey(
   'WorkingDaysToComplete',
   SearchAttributeType.INT,
 );
+/**
+ * The census duration in working days (domain/cin-census/measures.ts): an assessment's
+ * start to authorisation, a section 47 enquiry's start to its initial conference.
+ */
+export const CensusWorkingDaysKey = defineSearchAttributeKey('CensusWorkingDays', SearchAttributeType.INT);
 /** Notifications and case records that failed and have not gone through since: an operations alert when > 0. */
 export const FailingDeliveriesKey = defineSearchAttributeKey('FailingDeliveries', SearchAttributeType.INT);
 
@@ -48,4 +53,5 @@ export const allSearchAttributeKeys = [
   SeenWithinTimescaleKey,
   WorkingDaysToCompleteKey,
   FailingDeliveriesKey,
+  CensusWorkingDaysKey,
 ] as const;

@@ -4,6 +4,7 @@
  * is to be convened, it is held within 15 working days of the INITIAL strategy discussion
  * (not of this enquiry). Missing either deadline escalates; the enquiry keeps waiting.
  */
+import { censusWorkingDays } from '../domain/cin-census/measures';
 import type { DomainEvent } from '../domain/events';
 import { section47EnquiryWorkflowId } from '../domain/ids';
 import type { Section47EnquiryInput, Section47Result } from '../domain/process';
@@ -13,7 +14,7 @@ import { addHours, addWorkingDays } from '../domain/working-days';
 import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
 import { createOutbound } from './outbound';
 import { applyPromptTiming } from './prompt-timing';
-import { LocalAuthorityKey, ManagerIdKey, OverdueKey, ReferralIdKey, StageKey, TeamKey, TrackKey } from './search-attributes';
+import { CensusWorkingDaysKey, CompletedAtKey, LocalAuthorityKey, ManagerIdKey, OverdueKey, ReferralIdKey, StageKey, TeamKey, TrackKey } from './search-attributes';
 
 export { section47EnquiryWorkflowId };
 
@@ -30,6 +31,8 @@ export interface Section47State {
   childSeenDueAt: string;
   childSeenAt?: string;
   outcome?: Section47Result['outcome'];
+  /** When the outcome was decided (the decision's own date, which a migrated case back-dates). */
+  outcomeDecidedAt?: string;
   conferenceDueAt?: string;
   conferenceHeldAt?: string;
   overdue: { childSeen: boolean; conference: boolean };
@@ -51,6 +54,7 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
   // Seen after the strategy discussion was called and before this enquiry started: credited here.
   let childSeenAt: string | undefined = engine.integrity ? input.childSeenAt : undefined;
   let outcome: Section47Result['outcome'] | undefined;
+  let outcomeDecidedAt: string | undefined;
   let conferenceDueAt: number | undefined;
   let conferenceHeldAt: string | undefined;
   const overdue = { childSeen: false, conference: false };
@@ -68,6 +72,7 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
     childSeenDueAt: iso(childSeenDueAt),
     childSeenAt,
     outcome,
+    outcomeDecidedAt,
     conferenceDueAt: conferenceDueAt === undefined ? undefined : iso(conferenceDueAt),
     conferenceHeldAt,
     overdue,
@@ -124,6 +129,7 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
     onDecision(prompt: Prompt, decision: AnyDecision) {
       if (prompt.kind !== 'section-47-outcome') return;
       outcome = decision.decision as Section47Result['outcome'];
+      outcomeDecidedAt = decision.decidedAt;
       if (outcome === 'initial-child-protection-conference') {
         stage = 'awaiting-conference';
         conferenceDueAt = addWorkingDays(calendar, Date.parse(input.initialStrategyDiscussionAt), policy.initialConferenceWorkingDays);
@@ -146,6 +152,12 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
       ...(input.team ? [{ key: TeamKey, value: input.team }] : []),
       ...(input.managerId ? [{ key: ManagerIdKey, value: input.managerId }] : []),
       ...(input.localAuthority ? [{ key: LocalAuthorityKey, value: input.localAuthority }] : []),
+      ...(engine.censusMeasures && conferenceHeldAt !== undefined
+        ? [
+            { key: CompletedAtKey, value: new Date(conferenceHeldAt) },
+            { key: CensusWorkingDaysKey, value: censusWorkingDays(calendar, input.startedAt, conferenceHeldAt) },
+          ]
+        : []),
     ],
   });
 

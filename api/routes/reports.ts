@@ -1,11 +1,13 @@
 import { Router } from 'express';
+import { censusXmlStream } from '../../domain/cin-census/census-xml';
+import { censusSummary, cinCensusRequestSchema, gatherCensus } from '../census';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { principalOf } from '../auth';
 import { guard, type RouteContext } from '../context';
 import { scopeClause } from '../scope';
 import { HttpError, parseOr400 } from '../errors';
-import { aggregateTimeliness, periodBounds, type CompletedAssessment, type OpenAssessment } from '../timeliness';
+import { aggregateTimeliness, DFE_MEASURES, periodBounds, type CompletedAssessment, type OpenAssessment } from '../timeliness';
 import { listAll, literal } from '../visibility';
 import { workflowTypes } from './assessments';
 
@@ -62,9 +64,38 @@ export function reportRoutes(ctx: RouteContext): Router {
       completedWithinTimescale: asBool(row.attributes.CompletedWithinTimescale),
       seenWithinTimescale: asBool(row.attributes.SeenWithinTimescale),
       workingDaysToComplete: asNumber(row.attributes.WorkingDaysToComplete),
+      censusWorkingDays: asNumber(row.attributes.CensusWorkingDays),
     }));
     const open: OpenAssessment[] = openRows.map((row) => ({ completionDueAt: asString(row.attributes.CompletionDueAt), overdue: asBool(row.attributes.Overdue) }));
-    res.json(aggregateTimeliness({ from, to, completed: completed.filter((row) => row.completedAt), open, now }));
+    const dfe = params.type === 'assessment' || params.type === 'section-47-enquiry' ? DFE_MEASURES[params.type] : undefined;
+    res.json(aggregateTimeliness({ from, to, completed: completed.filter((row) => row.completedAt), open, now, ...(dfe ? { dfe } : {}) }));
+  });
+
+  // The CIN census return (operations): the engine's states joined to the identifiers the
+  // case system sends for this request only. XML by default, streamed child by child; the
+  // summary alone (counts, who was left out and why, what is missing) as JSON on request.
+  router.post('/v1/reports/cin-census', ...guard(ctx, 'report.cin-census', ['operations']), ctx.writeLimit, async (req, res) => {
+    const request = parseOr400(cinCensusRequestSchema, req.body);
+    const scope: string[] = [];
+    const inScope = scopeClause(principalOf(res), request.team);
+    if (inScope) scope.push(inScope);
+    if (request.localAuthority) scope.push(`LocalAuthority = ${literal(request.localAuthority)}`);
+    const gathered = await gatherCensus(ctx.client, request, scope, ctx.now());
+    const summary = censusSummary(gathered);
+    res.set('census-children', String(summary.children));
+    res.set('census-left-out', String(summary.leftOut.length));
+    res.set('census-warnings', String(summary.warnings.length));
+    if (req.accepts(['application/xml', 'application/json']) === 'application/json') {
+      res.json({ censusYear: request.censusYear, referenceDate: gathered.header.referenceDate, ...summary });
+      return;
+    }
+    res.type('application/xml; charset=utf-8');
+    res.set('content-disposition', `attachment; filename="cin-census-${request.header.laCode}-${request.censusYear}.xml"`);
+    for await (const chunk of censusXmlStream(gathered.header, gathered.built.children.map((entry) => entry.child))) {
+      // Back-pressure: a slow reader does not make the whole return pile up in memory.
+      if (!res.write(chunk)) await new Promise((drained) => res.once('drain', drained));
+    }
+    res.end();
   });
 
   return router;

@@ -243,6 +243,13 @@ export const sexSchema = z.enum(['M', 'F', 'U']);
 export const ethnicitySchema = z.enum(codesOf(lists2025.ethnicity));
 export const disabilitySchema = z.enum(codesOf(lists2025.disability));
 export const upnUnknownSchema = z.enum(codesOf(lists2025.upnUnknown));
+/** The factors chosen at an assessment's sign-off: at least one, each once, 21 (none identified) alone. */
+export const assessmentFactorsSchema = z
+  .array(assessmentFactorSchema)
+  .min(1, 'choose at least one factor, or 21 (no factors identified)')
+  .max(60)
+  .refine((codes) => !codes.includes('21') || codes.length === 1, '21 (no factors identified) stands alone (census rule 8869)')
+  .refine((codes) => new Set(codes).size === codes.length, 'each factor once (census rule 8898)');
 
 export type ReferralSource = string;
 export type PrimaryNeedCode = string;

@@ -8,20 +8,23 @@
  * case's working calendar) of the engine's instants, as at the reference date: anything
  * that happened after it is treated as not yet happened.
  *
- * Not yet captured by the workflows, so taken here as optional inputs per episode until
- * the engine records them (see `EpisodeRecorded`): the primary need code, the assessment
- * factors chosen at sign-off, and the closure of an episode other than one closed at
- * sign-off. Where the census needs one and it is missing, the child is still returned and
- * a warning says what is missing (the validator would flag it too).
+ * The primary need code and the assessment factors are chosen at sign-off and held by the
+ * assessment (its `census` items); for assessments signed off before the engine asked for
+ * them, the case system may supply them per episode (see `EpisodeRecorded`), and the
+ * engine's own win. The closure of an episode after its assessment (a child in need plan
+ * ended, a child protection plan ended) happens in the case system, which supplies it.
+ * Where the census needs an item and it is missing, the child is still returned and a
+ * warning says what is missing (the validator would flag it too).
  */
 import { z } from 'zod';
 import type { ReferralInput } from '../referral';
+import { assessmentStartedAt } from './measures';
 import { addWorkingDays, localDate, startOfLocalDay, type WorkingCalendar } from '../working-days';
 import type { AssessmentState } from '../../workflows/assessment';
 import type { ReferralState } from '../../workflows/referral';
 import type { Section47State } from '../../workflows/section47-enquiry';
 import {
-  assessmentFactorSchema,
+  assessmentFactorsSchema,
   censusPeriod,
   disabilitySchema,
   ethnicitySchema,
@@ -40,6 +43,18 @@ export const UPN_PATTERN = /^[A-Z][0-9]{11}[0-9A-HJ-NP-RT-Z]$/;
 /** LAchildID: letters and digits only, at most 20 (rules 1570, 1580). */
 export const LA_CHILD_ID_PATTERN = /^[A-Za-z0-9]{1,20}$/;
 
+/** Items of an episode the case system supplies (see the file's comment): the engine's own win. */
+export const episodeRecordedSchema = z
+  .object({
+    primaryNeedCode: primaryNeedCodeSchema.optional(),
+    /** The factors chosen at sign-off of the episode's assessment. */
+    assessmentFactors: assessmentFactorsSchema.optional(),
+    /** The episode's closure, where it did not close at the assessment's sign-off. */
+    closure: z.object({ date, reason: reasonForClosureSchema }).strict().optional(),
+  })
+  .strict();
+export type EpisodeRecorded = z.infer<typeof episodeRecordedSchema>;
+
 /**
  * What the case system supplies per child, for one request only (never stored, never
  * logged): the identifiers and characteristics the engine does not hold.
@@ -57,6 +72,13 @@ export const suppliedChildSchema = z
     personDeathDate: date.optional(),
     ethnicity: ethnicitySchema,
     disabilities: z.array(disabilitySchema).min(1).max(13),
+    /**
+     * Per referralId, what the case system holds of that episode: its closure after the
+     * assessment, and the codes of assessments signed off before the engine asked for
+     * them. Naming a referral here also brings an episode still open from an earlier year
+     * into the return, although its workflows closed before this census year.
+     */
+    episodes: z.record(z.string().min(1).max(64), episodeRecordedSchema).optional(),
   })
   .strict()
   .refine((child) => (child.upn === undefined) !== (child.upnUnknown === undefined), { message: 'give the UPN or the reason it is unknown, not both', path: ['upnUnknown'] })
@@ -69,22 +91,6 @@ export const suppliedChildSchema = z
   .refine((child) => new Set(child.disabilities).size === child.disabilities.length, { message: 'each disability once (rule 8794)', path: ['disabilities'] });
 export type SuppliedChild = z.infer<typeof suppliedChildSchema>;
 
-/** Items of an episode the workflows do not capture yet (see the file's comment). */
-export const episodeRecordedSchema = z
-  .object({
-    primaryNeedCode: primaryNeedCodeSchema.optional(),
-    /** The factors chosen at sign-off of the episode's assessment. */
-    assessmentFactors: z
-      .array(assessmentFactorSchema)
-      .min(1)
-      .refine((codes) => !codes.includes('21') || codes.length === 1, '21 (no factors identified) stands alone (rule 8869)')
-      .refine((codes) => new Set(codes).size === codes.length, 'each factor once (rule 8898)')
-      .optional(),
-    /** The episode's closure, where it did not close at the assessment's sign-off. */
-    closure: z.object({ date, reason: reasonForClosureSchema }).strict().optional(),
-  })
-  .strict();
-export type EpisodeRecorded = z.infer<typeof episodeRecordedSchema>;
 
 /** One referral as the engine holds it, with the two items its state does not carry. */
 export interface ReferralSource {
@@ -96,9 +102,9 @@ export interface ReferralSource {
   /** The referral's children (its input's `children`): an NFA referral has no assessments to name them. */
   childRefs: string[];
   /** The states of the referral's assessments, one per child. */
-  assessments: Array<Pick<AssessmentState, 'childRef' | 'stage' | 'allocatedAt' | 'completedAt' | 'outcome'>>;
+  assessments: Array<Pick<AssessmentState, 'childRef' | 'stage' | 'allocatedAt' | 'completedAt' | 'outcome'> & { census?: Pick<AssessmentState['census'], 'primaryNeedCode' | 'assessmentFactors'> }>;
   /** The states of the referral's section 47 enquiries (every strategy discussion's). */
-  section47s: Array<Pick<Section47State, 'childRef' | 'sequence' | 'startedAt' | 'stage' | 'outcome' | 'conferenceHeldAt' | 'record'>>;
+  section47s: Array<Pick<Section47State, 'childRef' | 'sequence' | 'startedAt' | 'stage' | 'outcome' | 'outcomeDecidedAt' | 'conferenceHeldAt' | 'record'>>;
   /** Per childRef. */
   recorded?: Record<string, EpisodeRecorded>;
 }
@@ -159,7 +165,14 @@ export function censusChildrenFromEngine(input: CensusFromEngineInput): CensusFr
     const nfa = dutyDecisionDate !== undefined && NFA_DUTY_DECISIONS.has(referral.dutyDecision?.decision ?? '');
 
     for (const childRef of source.childRefs) {
-      const recorded = source.recorded?.[childRef] ?? {};
+      const supplied = source.recorded?.[childRef] ?? {};
+      const engineItems = source.assessments.find((state) => state.childRef === childRef)?.census ?? {};
+      // What the engine recorded at sign-off wins over what the case system supplies for the episode.
+      const recorded: EpisodeRecorded = {
+        ...supplied,
+        ...(engineItems.primaryNeedCode !== undefined ? { primaryNeedCode: engineItems.primaryNeedCode } : {}),
+        ...(engineItems.assessmentFactors !== undefined ? { assessmentFactors: engineItems.assessmentFactors } : {}),
+      };
       const episode: CinDetails = {
         referralDate,
         referralSource,
@@ -174,7 +187,7 @@ export function censusChildrenFromEngine(input: CensusFromEngineInput): CensusFr
       if (!nfa) {
         episode.primaryNeedCode = recorded.primaryNeedCode;
         const assessment = source.assessments.find((state) => state.childRef === childRef);
-        const startDate = dutyDecisionDate ?? onOrBeforeReference(assessment?.allocatedAt);
+        const startDate = onOrBeforeReference(assessmentStartedAt({ dutyDecidedAt: dutyDecisionDate === undefined ? undefined : referral.dutyDecision?.decidedAt, allocatedAt: assessment?.allocatedAt }));
         if (assessment && startDate !== undefined) {
           const authorisationDate = onOrBeforeReference(assessment.completedAt);
           // An assessment signed off before the census year belongs to an earlier return (rule 8696).
@@ -220,7 +233,8 @@ export function censusChildrenFromEngine(input: CensusFromEngineInput): CensusFr
     if (actualStartDate === undefined) return undefined;
     const dateOfInitialCpc = onOrBeforeReference(s47.conferenceHeldAt);
     // The outcome counts once decided by the reference date (the record dates the decision).
-    const outcomeDecided = s47.outcome !== undefined && onOrBeforeReference(decidedOn(s47.record, s47.outcome) ?? s47.startedAt) !== undefined;
+    // The decision's own date (a migrated case back-dates it); enquiries from before the state held it, the record's.
+    const outcomeDecided = s47.outcome !== undefined && onOrBeforeReference(s47.outcomeDecidedAt ?? decidedOn(s47.record, s47.outcome) ?? s47.startedAt) !== undefined;
     const icpcNotRequired = outcomeDecided && s47.outcome !== undefined && ICPC_NOT_REQUIRED.has(s47.outcome);
     // An enquiry finished before the census year belongs to an earlier return (rules 8715, 8740).
     if (dateOfInitialCpc !== undefined && dateOfInitialCpc < period.start) return undefined;
@@ -252,7 +266,7 @@ export function censusChildrenFromEngine(input: CensusFromEngineInput): CensusFr
       result.leftOut.push({ childRef, reason: 'childRef is not a valid LAchildID and none was supplied' });
       continue;
     }
-    const { ethnicity, disabilities, laChildId: _laChildId, ...identifiers } = supplied;
+    const { ethnicity, disabilities, laChildId: _laChildId, episodes: _episodes, ...identifiers } = supplied;
     result.children.push({
       childRef,
       child: {

@@ -229,6 +229,8 @@ export async function driveCase(ctx: DriverContext, run: CaseRun): Promise<void>
       outcome: scenario.outcome,
       determinations: { childInNeed: scenario.outcome === 'child-in-need-plan', significantHarmSuspected: scenario.kind === 's47', accommodationNeeded: false },
       checklist: Object.fromEntries(checklistItems.map((item) => [item, { met: true }])),
+      primaryNeedCode: scenario.kind === 's47' ? 'N1' : 'N9',
+      assessmentFactors: scenario.kind === 's47' ? ['16A'] : ['21'],
     });
     step = 'sign-off';
     if (signed?.stage !== 'completed' || signed.outcome !== scenario.outcome) {

@@ -30,6 +30,7 @@ describe('GET /v1/openapi.json', () => {
         'GET /v1/prompts',
         'POST /v1/prompts/{promptId}/decision',
         'GET /v1/reports/timeliness',
+        'POST /v1/reports/cin-census',
         'GET /healthz',
         'GET /v1/openapi.json',
       ].sort(),
@@ -38,6 +39,11 @@ describe('GET /v1/openapi.json', () => {
     const schema = referral?.requestBody?.content['application/json']?.schema as { properties?: Record<string, unknown>; required?: string[] };
     expect(Object.keys(schema.properties ?? {})).toEqual(expect.arrayContaining(['referralId', 'receivedAt', 'referrerType', 'children']));
     expect(referral?.responses).toHaveProperty('409');
+    // The census request: its children keyed by childRef, each with the identifiers the engine does not hold.
+    const census = document.paths['/v1/reports/cin-census']?.post;
+    const censusBody = census?.requestBody?.content['application/json']?.schema as { properties?: Record<string, unknown>; required?: string[] };
+    expect(censusBody.required).toEqual(expect.arrayContaining(['censusYear', 'header', 'children']));
+    expect(Object.keys((census?.responses as Record<string, { content?: Record<string, unknown> }>)['200']?.content ?? {})).toEqual(['application/xml', 'application/json']);
     expect(document.paths['/v1/prompts/{promptId}/decision']?.post?.responses).toHaveProperty('422');
     expect(document.paths['/v1/assessments']?.get?.parameters?.map((parameter) => parameter.name)).toEqual(
       expect.arrayContaining(['status', 'team', 'track', 'pageSize', 'nextPageToken']),

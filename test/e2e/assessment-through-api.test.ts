@@ -116,6 +116,8 @@ describe('a whole assessment through the API', () => {
           outcome: 'child-in-need-plan',
           determinations: { childInNeed: true, significantHarmSuspected: false, accommodationNeeded: false },
           checklist: Object.fromEntries(checklistItems.map((item) => [item, { met: true }])),
+          primaryNeedCode: 'N1',
+          assessmentFactors: ['3B'],
         },
       }),
       200,

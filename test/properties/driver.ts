@@ -819,6 +819,8 @@ class CaseRun {
                   outcome,
                   determinations: { childInNeed: outcome === 'child-in-need-plan', significantHarmSuspected: harm, accommodationNeeded: false },
                   checklist,
+                  primaryNeedCode: harm ? 'N1' : 'N9',
+                  assessmentFactors: harm ? ['16A'] : ['21'],
                   ...(homeless ? { section20Considered: true } : {}),
                 }),
                 (at, result) => {

@@ -88,6 +88,8 @@ export async function assessmentSignedOff(harness: AssessmentHarness): Promise<S
     outcome: 'child-in-need-plan',
     determinations: { childInNeed: true, significantHarmSuspected: false, accommodationNeeded: false },
     checklist: allMet(),
+    primaryNeedCode: 'N1',
+    assessmentFactors: ['3B'],
   });
   // The referral closes once the assessment's review window is over (time skips to it).
   const referralResult = await referral.result();
@@ -166,6 +168,8 @@ export async function strategyDiscussionFromDutyDecision(harness: AssessmentHarn
     outcome: 'child-in-need-plan',
     determinations: { childInNeed: true, significantHarmSuspected: true, accommodationNeeded: false },
     checklist: allMet(),
+    primaryNeedCode: 'N1',
+    assessmentFactors: ['16A'],
   });
   const referralResult = await referral.result();
   const assessmentResult = await assessment.result();

@@ -15,6 +15,29 @@ export function lastEndedCensusYear(today: Date): string {
   return censusYearEnding(endYear);
 }
 
+/**
+ * Instants of a census year counted in working days, so that a year generated on any day
+ * lands every step on a working day: `at(date, n)` is 10:00 local on the working day n
+ * working days after (n < 0: before) a date; `after(instant, n)` n working days later.
+ */
+export function censusYearClock(calendar: WorkingCalendar) {
+  const at = (dateKey: string, n: number): string => {
+    const from = startOfLocalDay(calendar, dateKey) + 10 * 3_600_000;
+    if (n >= 0) return new Date(addWorkingDays(calendar, from, n)).toISOString();
+    let day = dateKey;
+    let counted = 0;
+    while (counted < -n) {
+      day = shiftLocalDate(day, -1);
+      const weekday = new Date(`${day}T12:00:00Z`).getUTCDay();
+      if (weekday !== 0 && weekday !== 6 && !calendar.holidays.includes(day)) counted += 1;
+    }
+    return new Date(startOfLocalDay(calendar, day) + 10 * 3_600_000).toISOString();
+  };
+  const after = (instant: string, n: number) => new Date(addWorkingDays(calendar, Date.parse(instant), n)).toISOString();
+  const dateOf = (instant: string) => localDate(calendar, Date.parse(instant));
+  return { at, after, dateOf };
+}
+
 export interface GeneratedYear {
   censusYear: string;
   period: ReturnType<typeof censusPeriod>;
@@ -30,21 +53,7 @@ export function generateCensusYear(today = new Date()): GeneratedYear {
   const period = censusPeriod(censusYear);
   const endYear = Number(period.collectionYear);
   const calendar = buildWorkingCalendar({ region: 'england-and-wales', timeZone: 'Europe/London', fromYear: endYear - 2, toYear: endYear + 1 });
-  // 10:00 local on the working day `n` working days after (n < 0: before) a date.
-  const at = (dateKey: string, n: number): string => {
-    const from = startOfLocalDay(calendar, dateKey) + 10 * 3_600_000;
-    if (n >= 0) return new Date(addWorkingDays(calendar, from, n)).toISOString();
-    let day = dateKey;
-    let counted = 0;
-    while (counted < -n) {
-      day = shiftLocalDate(day, -1);
-      const weekday = new Date(`${day}T12:00:00Z`).getUTCDay();
-      if (weekday !== 0 && weekday !== 6 && !calendar.holidays.includes(day)) counted += 1;
-    }
-    return new Date(startOfLocalDay(calendar, day) + 10 * 3_600_000).toISOString();
-  };
-  const after = (instant: string, n: number) => new Date(addWorkingDays(calendar, Date.parse(instant), n)).toISOString();
-  const dateOf = (instant: string) => localDate(calendar, Date.parse(instant));
+  const { at, after, dateOf } = censusYearClock(calendar);
   const years = (n: number) => `${endYear - n}-06-15`;
 
   const referrals: ReferralSource[] = [];

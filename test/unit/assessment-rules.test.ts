@@ -36,6 +36,8 @@ const signOff = (overrides: Partial<SignOffDecision> = {}): SignOffDecision => (
   outcome: 'child-in-need-plan',
   determinations: { childInNeed: true, significantHarmSuspected: false, accommodationNeeded: false },
   checklist: allMet,
+  primaryNeedCode: 'N1',
+  assessmentFactors: ['3B'],
   ...overrides,
 });
 const fullEvidence = (): AssessmentEvidence => ({

@@ -122,6 +122,8 @@ describe('assessment workflow: strategy discussions (R-13)', () => {
       outcome: 'strategy-discussion',
       determinations: { childInNeed: true, significantHarmSuspected: true, accommodationNeeded: false },
       checklist: allMet(),
+      primaryNeedCode: 'N1',
+      assessmentFactors: ['16A'],
     });
     const after = await harness.eventually(async () => {
       const current = await state(signedOff);

@@ -28,6 +28,8 @@ const signOffAnswer = (extra: Record<string, unknown> = {}) => ({
   outcome: 'child-in-need-plan',
   determinations: { childInNeed: true, significantHarmSuspected: false, accommodationNeeded: false },
   checklist: allMet(),
+  primaryNeedCode: 'N1',
+  assessmentFactors: ['3B', '4B'],
   ...extra,
 });
 

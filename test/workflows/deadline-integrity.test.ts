@@ -68,6 +68,8 @@ async function signedOff(handle: Handle, outcome = 'child-in-need-plan', extra: 
     outcome,
     determinations: { childInNeed: true, significantHarmSuspected: outcome === 'emergency-action', accommodationNeeded: false },
     checklist: allMet(),
+    primaryNeedCode: 'N1',
+    assessmentFactors: ['21'],
     ...extra,
   });
   return state(handle);
@@ -285,6 +287,8 @@ describe('deadline integrity: sign-off settles what it settles, and starts what 
       outcome: 'no-further-action',
       determinations: { childInNeed: false, significantHarmSuspected: false, accommodationNeeded: false },
       checklist: allMet(),
+      primaryNeedCode: 'N9',
+      assessmentFactors: ['21'],
     });
     const done = await state(handle);
     expect(done.openPrompts.filter((prompt: Prompt) => prompt.kind === 'escalation')).toEqual([]);
