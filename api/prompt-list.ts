@@ -70,7 +70,7 @@ export function sortPrompts<P extends Pick<Prompt, 'dueBy' | 'raisedAt'>>(prompt
 
 /** The slots of one visibility row, filtered to a kind. */
 export function slotsOf(row: Pick<VisibleWorkflow, 'workflowId' | 'attributes'>, kind?: string): Slot[] {
-  const strings = (value: unknown) => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
+  const strings = (value: unknown) => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : typeof value === 'string' ? [value] : []);
   const due = row.attributes.OpenPromptsDue;
   const slots: Array<Omit<Slot, 'key'>> =
     due === undefined

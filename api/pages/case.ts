@@ -30,6 +30,13 @@ interface CaseState {
   socialWorkerId?: string;
   outcome?: string;
   completedAt?: string;
+  allocatedAt?: string;
+  allocationDueAt?: string;
+  visitDueAt?: string;
+  childSeenAt?: string;
+  completionDueAt?: string;
+  dutyDecisionDueAt?: string;
+  dutyDecision?: unknown;
   deadlines?: Array<{ name: string; dueAt: string }>;
   overdue?: Record<string, unknown>;
   dutyDecisionOverdue?: boolean;
@@ -106,6 +113,14 @@ export function caseRoutes(pages: PagesContext): Router {
           return { name: humanise(deadline.name), dueAt: deadline.dueAt, left: late ? undefined : left, late };
         }),
       overdueFlags,
+      keyDates: [
+        ['Duty decision due', state.dutyDecision === undefined ? state.dutyDecisionDueAt : undefined],
+        ['Allocation due', state.allocatedAt === undefined ? state.allocationDueAt : undefined],
+        ['Visit due', state.childSeenAt === undefined ? state.visitDueAt : undefined],
+        ['Completion due', state.completedAt === undefined ? state.completionDueAt : undefined],
+      ]
+        .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+        .map(([name, dueAt]) => ({ name, dueAt, late: lateness(dueAt, now), left: workingDaysLeft(dueAt, now) })),
       openPrompts: (state.openPrompts ?? []).map((prompt) => ({
         ...prompt,
         title: promptKindTitles[prompt.kind] ?? prompt.kind,

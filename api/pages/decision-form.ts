@@ -72,11 +72,6 @@ const idOf = (path: string[]) => `f-${path.join('-')}`.replace(/[^A-Za-z0-9_-]/g
 const nameOf = (path: string[]) => `fields${path.map((part) => `[${part}]`).join('')}`;
 const pathKey = (path: readonly (string | number | symbol)[]) => path.map(String).join('.');
 
-function datetimeLocal(instant: string): string {
-  const at = DateTime.fromISO(instant, { zone: 'utc' });
-  return at.isValid ? at.setZone('Europe/London').toFormat("yyyy-MM-dd'T'HH:mm") : instant;
-}
-
 /** One field of the form from its JSON Schema, with the posted value and any error (by path). */
 function fieldOf(schema: JsonSchema, path: string[], label: string, optional: boolean, posted: unknown, errors: Map<string, string>): FormField {
   const id = idOf(path);
