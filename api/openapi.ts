@@ -8,7 +8,7 @@ import { timelinessQuerySchema } from './routes/reports';
 import { caseWorkflowIdSchema, promptIdSchema } from './ids';
 import { referralIdSchema } from '../domain/ids';
 import { promptKinds } from '../domain/prompts';
-import { decisionComponentName, decisionRequestSchemaFor } from './decision-schemas';
+import { decisionComponentName, decisionJsonSchema } from './decision-schemas';
 
 extendZodWithOpenApi(z);
 
@@ -142,7 +142,12 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
   });
   // Each prompt kind's answer, generated from the schema its `decide` update validates
   // (domain/prompts.ts): an integrator learns what a sign-off needs from the document.
-  for (const kind of promptKinds) registry.register(decisionComponentName(kind), decisionRequestSchemaFor(kind).describe(`the answer to a ${kind} prompt`));
+  // Through zod's own JSON Schema (draft 2020-12, as OpenAPI 3.1 takes): it keeps what the
+  // update enforces, e.g. that every checklist item is answered, and it is what the decision form is built from.
+  for (const kind of promptKinds) {
+    const { $schema: _dialect, ...schema } = decisionJsonSchema(kind);
+    registry.registerComponent('schemas', decisionComponentName(kind), { ...schema, description: `the answer to a ${kind} prompt` });
+  }
   const decisionBody = { anyOf: promptKinds.map((kind) => ({ $ref: `#/components/schemas/${decisionComponentName(kind)}` })) };
   const openPrompt = z.object({
     promptId: z.string(),
