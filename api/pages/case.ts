@@ -49,7 +49,7 @@ interface CaseState {
 }
 
 /** Lines of the timeline a person reads; the mechanics (workflow tasks, timers set, activity completions) are left to the raw history. */
-const MECHANICS = /^(update applied|update completed|activity completed|deadline timer set|status updated|workflow task|deadline timer fired)/;
+const MECHANICS = /^(update applied|update completed|activity completed|activity task started|deadline timer set|deadline timer fired|timer canceled|status updated|workflow task)/;
 
 export function caseRoutes(pages: PagesContext): Router {
   const router = Router();

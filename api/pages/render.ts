@@ -41,6 +41,7 @@ export function createViews(): nunjucks.Environment {
 export function humanise(value: unknown): string {
   const text = String(value ?? '')
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([a-z])([0-9])/g, '$1 $2')
     .replace(/[-_]+/g, ' ')
     .trim()
     .toLowerCase();
