@@ -13,6 +13,7 @@ import { errorHandler, notFound } from './errors';
 import { codecCors } from './codec-server';
 import { createLogger, requestLogging } from './logging';
 import { openApiDocument } from './openapi';
+import { pageRoutes, type PagesOptions } from './pages';
 import { assessmentRoutes } from './routes/assessments';
 import { publicRoutes } from './routes/health';
 import { promptRoutes } from './routes/prompts';
@@ -40,6 +41,8 @@ export interface ApiDeps {
   scope?: ScopeSettings;
   /** How far back a person may date an event or decision (API_BACKDATE_WINDOW_HOURS). */
   backdateWindowHours?: number;
+  /** The pages for managers and operations staff (api/pages/): off when absent. */
+  pages?: PagesOptions;
   /** The codec server (api/codec-server.ts), mounted at /codec behind the `operations` role. */
   codec?: { router: express.Router; allowedOrigin: string };
   now?: () => Date;
@@ -87,6 +90,8 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use('/v1/reports/cin-census', express.json({ limit: CENSUS_BODY_LIMIT }));
   app.use(express.json({ limit: BODY_LIMIT }));
 
+  // The pages answer only their own paths (api/pages/index.ts isPagePath), never /v1.
+  if (deps.pages) app.use(pageRoutes(ctx, deps.pages));
   app.use(publicRoutes(ctx));
   app.use(referralRoutes(ctx));
   app.use(assessmentRoutes(ctx));
@@ -176,5 +181,6 @@ export function appDepsFromConfig(client: Client, taskQueue: string, config: Api
     trustProxy: config.trustProxy,
     scope: { socialWorkers: config.socialWorkerScope },
     backdateWindowHours: config.backdateWindowHours,
+    ...(config.pages ? { pages: config.pages } : {}),
   };
 }

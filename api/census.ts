@@ -53,6 +53,12 @@ export const cinCensusRequestSchema = z
   .strict();
 export type CinCensusRequest = z.infer<typeof cinCensusRequestSchema>;
 
+/** The request as JSON Schema (for the OpenAPI document), from the same zod schema. */
+export function censusRequestJsonSchema(): Record<string, unknown> {
+  const { $schema: _dialect, ...schema } = z.toJSONSchema(cinCensusRequestSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return schema;
+}
+
 
 export const SOFTWARE_CODE = 'assessment-engine';
 export const SOFTWARE_RELEASE = '0.1.0';

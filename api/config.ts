@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { AuthOptions } from './auth';
+import type { PagesOptions } from './pages/session';
 
 /**
  * The API's own settings (apart from common/config.ts, which the worker shares). Without
@@ -29,6 +30,24 @@ const apiConfigSchema = z.object({
   /** How far back a person may date an event or a decision; older ones come from the case system. */
   API_BACKDATE_WINDOW_HOURS: z.coerce.number().int().min(1).max(24 * 14).default(24),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The pages for managers and operations staff (api/pages/): on unless switched off. */
+  PAGES: z.enum(['on', 'off']).default('on'),
+  /** Keys signing the pages' session cookie, comma-separated (the first signs, all verify); each at least 32 characters. */
+  PAGES_SESSION_SECRET: z
+    .string()
+    .refine((value) => value.split(',').every((key) => key.trim().length >= 32), 'every key of PAGES_SESSION_SECRET needs at least 32 characters')
+    .optional(),
+  /** Sign-in through the council's identity provider (OpenID Connect): all four, or none. */
+  OIDC_ISSUER_URL: z.url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** The pages' public address, e.g. https://assessments.council.example (the OIDC callback is under it). */
+  PAGES_BASE_URL: z.url().optional(),
+  /** Claims read from the ID token: an opaque staff id, the roles, the team codes, every team. */
+  OIDC_STAFF_ID_CLAIM: z.string().min(1).default('sub'),
+  OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
+  OIDC_TEAMS_CLAIM: z.string().min(1).default('teams'),
+  OIDC_ALL_TEAMS_CLAIM: z.string().min(1).default('all_teams'),
   NODE_ENV: z.string().optional(),
 });
 
@@ -44,6 +63,10 @@ export interface ApiConfig {
   socialWorkerScope: 'team' | 'caseload';
   backdateWindowHours: number;
   logLevel: string;
+  /** The pages' settings; undefined when they are off (PAGES=off, or production without OpenID Connect). */
+  pages?: PagesOptions;
+  /** Why the pages are off, for the start-up log. */
+  pagesOff?: string;
 }
 
 export function localSecretFile(dataDir: string): string {
@@ -96,8 +119,10 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     secretFile = localSecretFile(c.DATA_DIR);
     auth = { mode: 'secret', secret: ensureLocalSecret(secretFile), maxTokenAge };
   }
+  const pages = pagesConfig(c, production);
   return {
     auth,
+    ...pages,
     ...(secretFile ? { localSecretFile: secretFile } : {}),
     auditLogFile: c.AUDIT_LOG_FILE ?? join(c.DATA_DIR, 'audit.log'),
     rateLimit: { windowMs: c.API_RATE_LIMIT_WINDOW_MS, limit: c.API_RATE_LIMIT_MAX },
@@ -107,5 +132,46 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     socialWorkerScope: c.API_SOCIAL_WORKER_SCOPE,
     backdateWindowHours: c.API_BACKDATE_WINDOW_HOURS,
     logLevel: c.LOG_LEVEL,
+  };
+}
+
+export function pagesSecretFile(dataDir: string): string {
+  return join(dataDir, 'pages-session-secret');
+}
+
+/**
+ * The pages' sign-in and session. Production signs people in through OpenID Connect only:
+ * the local sign-in page is refused there, so production without the OIDC settings runs
+ * the API without pages (and says why). The embedded default uses OIDC when configured,
+ * else the local sign-in, with a session key generated once under DATA_DIR.
+ */
+function pagesConfig(c: z.infer<typeof apiConfigSchema>, production: boolean): { pages?: PagesOptions; pagesOff?: string } {
+  if (c.PAGES === 'off') return { pagesOff: 'PAGES=off' };
+  const oidcValues = [c.OIDC_ISSUER_URL, c.OIDC_CLIENT_ID, c.OIDC_CLIENT_SECRET, c.PAGES_BASE_URL];
+  const oidc = oidcValues.every((value) => value !== undefined);
+  if (!oidc && oidcValues.some((value) => value !== undefined)) {
+    throw new Error('invalid configuration: OpenID Connect sign-in needs all of OIDC_ISSUER_URL, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and PAGES_BASE_URL');
+  }
+  if (production && !oidc) return { pagesOff: 'production signs people in through OpenID Connect: set OIDC_ISSUER_URL, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and PAGES_BASE_URL (the local sign-in page is refused in production)' };
+  if (production && !c.PAGES_SESSION_SECRET) throw new Error('invalid configuration: NODE_ENV=production with the pages needs PAGES_SESSION_SECRET');
+  const sessionKeys = c.PAGES_SESSION_SECRET
+    ? c.PAGES_SESSION_SECRET.split(',').map((key) => key.trim())
+    : [ensureLocalSecret(pagesSecretFile(c.DATA_DIR))];
+  const secureCookies = production || (c.PAGES_BASE_URL?.startsWith('https:') ?? false);
+  return {
+    pages: {
+      sessionKeys,
+      secureCookies,
+      signIn: oidc
+        ? {
+            mode: 'oidc',
+            issuerBaseURL: c.OIDC_ISSUER_URL as string,
+            baseURL: c.PAGES_BASE_URL as string,
+            clientID: c.OIDC_CLIENT_ID as string,
+            clientSecret: c.OIDC_CLIENT_SECRET as string,
+            claims: { staffId: c.OIDC_STAFF_ID_CLAIM, roles: c.OIDC_ROLES_CLAIM, teams: c.OIDC_TEAMS_CLAIM, allTeams: c.OIDC_ALL_TEAMS_CLAIM },
+          }
+        : { mode: 'local' },
+    },
   };
 }

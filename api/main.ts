@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   const app = createApp(appDepsFromConfig(client, config.TEMPORAL_TASK_QUEUE, apiConfig, codecServer));
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     console.log(`API listening on http://${config.API_HOST}:${config.API_PORT}`);
+    console.log(apiConfig.pages ? `pages on http://${config.API_HOST}:${config.API_PORT}/ (${apiConfig.pages.signIn.mode} sign-in)` : `pages off: ${apiConfig.pagesOff ?? ''}`);
     if (apiConfig.localSecretFile) console.log(`tokens: npm run token -- --role manager --sub MGR-1 (local secret ${apiConfig.localSecretFile})`);
   });
   // Above a load balancer's idle timeout, so the API never closes a connection the balancer is reusing.

@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { domainEventSchema } from '../domain/events';
 import { referralInputSchema } from '../domain/referral';
 import { assessmentListQuerySchema, historyQuerySchema } from './routes/assessments';
-import { decisionRequestSchema, promptListQuerySchema } from './routes/prompts';
+import { promptListQuerySchema } from './routes/prompts';
 import { timelinessQuerySchema } from './routes/reports';
-import { cinCensusRequestSchema } from './census';
+import { censusRequestJsonSchema } from './census';
 import { caseWorkflowIdSchema, promptIdSchema } from './ids';
 import { referralIdSchema } from '../domain/ids';
+import { promptKinds } from '../domain/prompts';
+import { decisionComponentName, decisionJsonSchema } from './decision-schemas';
 
 extendZodWithOpenApi(z);
 
@@ -139,32 +141,65 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     request: { params: assessmentParams, query: historyQuerySchema },
     responses: { 200: json(z.record(z.string(), z.unknown()), 'a timeline, or with format=raw the decoded events'), 404: json(errorSchema, 'no such case workflow, or not within your scope (the same answer)'), ...errors },
   });
+  // Each prompt kind's answer, generated from the schema its `decide` update validates
+  // (domain/prompts.ts): an integrator learns what a sign-off needs from the document.
+  // Through zod's own JSON Schema (draft 2020-12, as OpenAPI 3.1 takes): it keeps what the
+  // update enforces, e.g. that every checklist item is answered, and it is what the decision form is built from.
+  for (const kind of promptKinds) {
+    const { $schema: _dialect, ...schema } = decisionJsonSchema(kind);
+    registry.registerComponent('schemas', decisionComponentName(kind), { ...schema, description: `the answer to a ${kind} prompt` });
+  }
+  const decisionBody = { anyOf: promptKinds.map((kind) => ({ $ref: `#/components/schemas/${decisionComponentName(kind)}` })) };
+  const openPrompt = z.object({
+    promptId: z.string(),
+    kind: z.enum(promptKinds as [string, ...string[]]),
+    rule: z.string().describe("the rule that asks, e.g. 'R-21'"),
+    raisedAt: z.string(),
+    dueBy: z.string().optional(),
+    allowedDecisions: z.array(z.string()),
+    status: z.literal('open'),
+    about: z.string().optional().describe('opaque context: what the prompt refers to'),
+    overdue: z.boolean().optional(),
+    workflowId: z.string(),
+    team: z.string().optional(),
+    answerSchema: z.string().describe("where this prompt's answer is described: a JSON pointer into this document, /v1/openapi.json#/components/schemas/Decision.<kind>"),
+  });
   registry.registerPath({
     method: 'get',
     path: '/v1/prompts',
-    summary: "Open decision prompts within the token's scope, oldest due first (role manager)",
+    summary: "Open decision prompts within the token's scope, oldest due first, a page at a time (role manager)",
+    description:
+      'Lists the workflows with open prompts through visibility, orders their prompts by due time, and queries only the workflows of the page asked for. Pass nextPageToken back as it came for the next page.',
     security,
     request: { query: promptListQuerySchema },
     responses: {
       200: json(
         z.object({
-          prompts: z.array(z.record(z.string(), z.unknown())),
-          complete: z.boolean().describe('false when a workflow could not be read (named in unreadableWorkflowIds) or the list was cut (truncated)'),
+          prompts: z.array(openPrompt),
+          complete: z
+            .boolean()
+            .describe('true only when this answer holds every open prompt in scope: false when a later page exists (nextPageToken), a workflow could not be read (unreadableWorkflowIds) or the listing was cut (truncated)'),
+          nextPageToken: z.string().optional().describe('present when more prompts follow: send it back for the next page'),
+          totalOpen: z.number().int().describe('open prompts in scope as visibility last saw them, all pages together'),
+          pageSize: z.number().int(),
           truncated: z.boolean().optional(),
           message: z.string().optional(),
           unreadableWorkflowIds: z.array(z.string()).optional(),
         }),
-        'open prompts within your scope',
+        'a page of open prompts within your scope',
       ),
       ...errors,
+      400: json(errorSchema, 'invalid request: every invalid field is listed in issues; a nextPageToken that is not one this API issued (send it back as it came) is refused naming nextPageToken'),
     },
   });
   registry.registerPath({
     method: 'post',
     path: '/v1/prompts/{promptId}/decision',
     summary: 'Answer a prompt (role manager) through the workflow Update decide',
+    description:
+      "The body is the answer to the prompt's kind: one of the Decision.<kind> schemas (anyOf, since kinds share answers such as approve). decidedBy defaults to the token sub, decidedAt to now.",
     security,
-    request: { params: promptParams, body: body(decisionRequestSchema, 'the decision; decidedBy defaults to the token sub, decidedAt to now') },
+    request: { params: promptParams, body: { description: 'the decision, as its prompt kind asks', required: true, content: { 'application/json': { schema: decisionBody } } } },
     responses: {
       200: json(z.object({ accepted: z.literal(true), promptId: z.string(), state: z.unknown() }), 'accepted, with the new state'),
       ...errors,
@@ -188,7 +223,14 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     path: '/v1/reports/cin-census',
     summary: 'The Children in Need census return for a census year (role operations); the child identifiers in the body are used for this answer only, never kept',
     security,
-    request: { body: { ...body(cinCensusRequestSchema, 'the census year, the header, and per childRef the identifiers and characteristics the engine does not hold'), description: 'up to 25 MB' } },
+    // From zod's own JSON Schema: it states the childRef keys of `children` (propertyNames), which the generator leaves out.
+    request: {
+      body: {
+        description: 'the census year, the header, and per childRef the identifiers and characteristics the engine does not hold (up to 25 MB)',
+        required: true,
+        content: { 'application/json': { schema: censusRequestJsonSchema() } },
+      },
+    },
     responses: {
       200: {
         description:

@@ -33,7 +33,8 @@ function single(value: unknown): unknown {
 export function toVisible(info: temporal.api.workflow.v1.IWorkflowExecutionInfo): VisibleWorkflow {
   const raw = decodeSearchAttributes(info.searchAttributes?.indexedFields) as Record<string, unknown[]>;
   const attributes: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) attributes[key] = key === 'OpenPromptKinds' ? value : single(value);
+  // Keyword lists stay lists, even of one.
+  for (const [key, value] of Object.entries(raw)) attributes[key] = key === 'OpenPromptKinds' || key === 'OpenPromptsDue' ? value : single(value);
   const status = temporal.api.enums.v1.WorkflowExecutionStatus[info.status ?? 0] ?? 'UNKNOWN';
   return {
     workflowId: info.execution?.workflowId ?? '',

@@ -61,6 +61,7 @@ async function main(): Promise<void> {
   Assessment engine is running.
     API            ${apiUrl}   (health: ${apiUrl}/healthz)
     Temporal       ${address}   namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}
+    Pages          ${apiConfig.pages ? `${apiUrl}/  (${apiConfig.pages.signIn.mode === 'local' ? 'local sign-in: pick a role, staff id and team' : 'sign in through your identity provider'}; inbox /inbox, dashboard /reports/timeliness)` : `off: ${apiConfig.pagesOff ?? ''}`}
     Web UI         ${server?.uiUrl ?? '(the cluster\'s own)'}
     Outbox         ${config.OUTBOUND_WEBHOOK_URL ?? config.outboxDir}
     Audit log      ${apiConfig.auditLogFile}

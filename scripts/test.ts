@@ -1,12 +1,14 @@
 /**
  * `npm test`: obtains the real Temporal servers first (built or resolved once, then
- * cached, with progress printed) and the CIN census validator's venv, then type-checks,
+ * cached, with progress printed), the CIN census validator's venv and Chromium for the
+ * page tests (Debian's package, installed when missing), then type-checks,
  * lints and runs vitest, which starts
  * both servers in its global setup. A missing server fails the run; nothing is skipped.
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ensureCinValidator } from '../test/support/cin-validator';
+import { ensureChromium } from './chromium';
 import { ensureTemporalCli, ensureTestServerClasspath, log } from './temporal';
 
 const root = resolve(__dirname, '..');
@@ -27,6 +29,8 @@ async function main(): Promise<void> {
   // The CIN census validator (PyPI, pinned in tools/) in its venv, before any test needs it.
   log('CIN census validator: tools/.venv-cin from tools/requirements-cin-validator.txt');
   ensureCinValidator();
+  // Real Chromium for test/pages/ (playwright-core drives it).
+  ensureChromium();
   run('typecheck', bin('tsc'), ['--noEmit', '-p', '.']);
   run('lint', bin('eslint'), ['.']);
   run('tests', bin('vitest'), ['run', ...process.argv.slice(2)]);

@@ -24,7 +24,8 @@ import { domainEventSchema, type DomainEvent } from '../domain/events';
 import { promptIdFor, type IdScheme } from '../domain/ids';
 import { allowedDecisions, checkDecision, decidedAtRefusal, toIssues, type AnyDecision, type DecisionCheck, type Prompt, type PromptKind } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
-import { FailingDeliveriesKey, OpenPromptKindsKey } from './search-attributes';
+import { openPromptsDueEntries } from '../domain/prompt-due';
+import { FailingDeliveriesKey, OpenPromptKindsKey, OpenPromptsDueKey } from './search-attributes';
 import {
   decideUpdate,
   eventSignal,
@@ -77,6 +78,14 @@ export const COLLISION_FREE_IDS_PATCH = 'collision-free-ids';
 
 /** The patch since which completed assessments and held conferences carry their census duration (CensusWorkingDays). */
 export const CENSUS_MEASURES_PATCH = 'census-measures';
+
+/**
+ * The patch since which a case keeps the `OpenPromptsDue` search attribute (every open
+ * prompt's due time), which the prompt list pages by. Cases started before it replay
+ * without it (an extra upsert would not match their histories) and are listed by their
+ * `OpenPromptKinds` alone, after the prompts with a due time.
+ */
+export const OPEN_PROMPTS_DUE_PATCH = 'open-prompts-due';
 
 /**
  * What one workflow run takes through the `recordEvent` update, so that no sender can
@@ -166,9 +175,13 @@ export class CaseEngine {
   /** Deliveries that have failed and not (yet) gone through: an operations alert. */
   failingDeliveries = 0;
 
+  /** Whether this case keeps the OpenPromptsDue search attribute (read once at the start, like `integrity`). */
+  private readonly promptsDueAttribute: boolean;
+
   constructor(options: { idScheme?: IdScheme } = {}) {
     const collisionFree = patched(COLLISION_FREE_IDS_PATCH);
     this.idScheme = options.idScheme ?? (collisionFree ? 'collision-free' : 'hyphenated');
+    this.promptsDueAttribute = patched(OPEN_PROMPTS_DUE_PATCH);
   }
 
   now(): string {
@@ -590,6 +603,7 @@ export class CaseEngine {
     const pairs: SearchAttributeUpdatePair[] = [
       { key: OpenPromptKindsKey, value: [...new Set(this.openPrompts().map((prompt) => prompt.kind))] },
       ...(this.integrity ? [{ key: FailingDeliveriesKey, value: this.failingDeliveries }] : []),
+      ...(this.promptsDueAttribute ? [{ key: OpenPromptsDueKey, value: openPromptsDueEntries(this.prompts) }] : []),
       ...(this.searchAttributesOf?.() ?? []),
     ];
     const snapshot = JSON.stringify(pairs.map((pair) => [pair.key.name, pair.value]));

@@ -6,7 +6,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  * them in the clear (payload encryption does not cover visibility).
  *
  * The SQL visibility store of the dev server allows at most 3 Datetime, 3 Bool and 3 Int
- * attributes, 10 Keyword: keep within those numbers.
+ * attributes, 10 Keyword and 3 KeywordList: keep within those numbers.
  */
 export const StageKey = defineSearchAttributeKey('AssessmentStage', SearchAttributeType.KEYWORD);
 export const TrackKey = defineSearchAttributeKey('AssessmentTrack', SearchAttributeType.KEYWORD);
@@ -15,6 +15,12 @@ export const TeamKey = defineSearchAttributeKey('Team', SearchAttributeType.KEYW
 export const ManagerIdKey = defineSearchAttributeKey('ManagerId', SearchAttributeType.KEYWORD);
 export const LocalAuthorityKey = defineSearchAttributeKey('LocalAuthority', SearchAttributeType.KEYWORD);
 export const OpenPromptKindsKey = defineSearchAttributeKey('OpenPromptKinds', SearchAttributeType.KEYWORD_LIST);
+/**
+ * Every open prompt's due instant and local id (`<due>~<kind>-<n>`, domain/prompt-due.ts):
+ * the prompt list orders and pages prompts from visibility rows, then queries only one
+ * page's workflows. Set by cases started since the open-prompts-due change.
+ */
+export const OpenPromptsDueKey = defineSearchAttributeKey('OpenPromptsDue', SearchAttributeType.KEYWORD_LIST);
 export const CompletionDueAtKey = defineSearchAttributeKey('CompletionDueAt', SearchAttributeType.DATETIME);
 export const VisitDueAtKey = defineSearchAttributeKey('VisitDueAt', SearchAttributeType.DATETIME);
 export const CompletedAtKey = defineSearchAttributeKey('CompletedAt', SearchAttributeType.DATETIME);
@@ -45,6 +51,7 @@ export const allSearchAttributeKeys = [
   ManagerIdKey,
   LocalAuthorityKey,
   OpenPromptKindsKey,
+  OpenPromptsDueKey,
   CompletionDueAtKey,
   VisitDueAtKey,
   CompletedAtKey,

@@ -7,8 +7,8 @@ import { principalOf } from '../auth';
 import { guard, type RouteContext } from '../context';
 import { scopeClause } from '../scope';
 import { HttpError, parseOr400 } from '../errors';
-import { aggregateTimeliness, DFE_MEASURES, periodBounds, type CompletedAssessment, type OpenAssessment } from '../timeliness';
-import { listAll, literal } from '../visibility';
+import { timelinessView } from '../timeliness-query';
+import { literal } from '../visibility';
 import { workflowTypes } from './assessments';
 
 // Years 1900 to 2099: the report's months and their bounds stay four-digit years (a month of
@@ -26,13 +26,6 @@ export const timelinessQuerySchema = z
   })
   .strict();
 
-const asString = (value: unknown) => (typeof value === 'string' ? value : value instanceof Date ? value.toISOString() : undefined);
-const asBool = (value: unknown) => (typeof value === 'boolean' ? value : undefined);
-const asNumber = (value: unknown) => (typeof value === 'number' ? value : undefined);
-
-/** The most assessments one report reads per list (completed in the period; open and overdue). */
-export const REPORT_ROWS = 50_000;
-
 const maxMonth = (a: string, b: string) => (a > b ? a : b);
 
 export function reportRoutes(ctx: RouteContext): Router {
@@ -45,30 +38,7 @@ export function reportRoutes(ctx: RouteContext): Router {
     const from = params.from ?? maxMonth(DateTime.fromFormat(to, 'yyyy-MM').minus({ months: 11 }).toFormat('yyyy-MM'), '1900-01');
     // Each month is well-formed (the document's pattern), so the order is refused as 422.
     if (from > to) throw new HttpError(422, 'invalid-request', 'from must not be after to', { issues: [{ path: 'from', message: 'must not be after to' }] });
-    const { start, end } = periodBounds(from, to);
-    const scope = [`WorkflowType = ${literal(workflowTypes[params.type])}`];
-    const inScope = scopeClause(principalOf(res), params.team);
-    if (inScope) scope.push(inScope);
-    if (params.localAuthority) scope.push(`LocalAuthority = ${literal(params.localAuthority)}`);
-    const [completedList, openList] = await Promise.all([
-      listAll(ctx.client, [...scope, `CompletedAt >= ${literal(start)}`, `CompletedAt < ${literal(end)}`].join(' AND '), REPORT_ROWS),
-      listAll(ctx.client, [...scope, `ExecutionStatus = 'Running'`, 'CompletedAt IS NULL', `(Overdue = true OR CompletionDueAt < ${literal(now.toISOString())})`].join(' AND '), REPORT_ROWS),
-    ]);
-    // A timeliness figure from part of the cases would mislead: refuse rather than cut.
-    if (completedList.truncated || openList.truncated) {
-      throw new HttpError(422, 'report-too-large', `more than ${REPORT_ROWS} assessments match: narrow the report by team, localAuthority or a shorter period`);
-    }
-    const [completedRows, openRows] = [completedList.workflows, openList.workflows];
-    const completed: CompletedAssessment[] = completedRows.map((row) => ({
-      completedAt: asString(row.attributes.CompletedAt) as string,
-      completedWithinTimescale: asBool(row.attributes.CompletedWithinTimescale),
-      seenWithinTimescale: asBool(row.attributes.SeenWithinTimescale),
-      workingDaysToComplete: asNumber(row.attributes.WorkingDaysToComplete),
-      censusWorkingDays: asNumber(row.attributes.CensusWorkingDays),
-    }));
-    const open: OpenAssessment[] = openRows.map((row) => ({ completionDueAt: asString(row.attributes.CompletionDueAt), overdue: asBool(row.attributes.Overdue) }));
-    const dfe = params.type === 'assessment' || params.type === 'section-47-enquiry' ? DFE_MEASURES[params.type] : undefined;
-    res.json(aggregateTimeliness({ from, to, completed: completed.filter((row) => row.completedAt), open, now, ...(dfe ? { dfe } : {}) }));
+    res.json((await timelinessView(ctx, principalOf(res), { from, to, team: params.team, localAuthority: params.localAuthority, type: params.type })).report);
   });
 
   // The CIN census return (operations): the engine's states joined to the identifiers the

@@ -236,9 +236,11 @@ const lists2025 = CENSUS_CODE_LISTS['2025-26'];
 
 /** zod enums of the 2025-26 lists (the types of the census model). */
 export const referralSourceSchema = z.enum(codesOf(lists2025.referralSource));
-export const primaryNeedCodeSchema = z.enum(codesOf(lists2025.primaryNeed));
-export const reasonForClosureSchema = z.enum(codesOf(lists2025.reasonForClosure));
-export const assessmentFactorSchema = z.enum(codesOf(lists2025.assessmentFactors));
+/** Each code with its DfE description, for whoever chooses one (the decision form shows them). */
+const optionLabels = (list: CodeEntry[]) => ({ 'x-option-labels': Object.fromEntries(list.map((entry) => [entry.code, `${entry.code}: ${entry.description}`])) });
+export const primaryNeedCodeSchema = z.enum(codesOf(lists2025.primaryNeed)).meta(optionLabels(lists2025.primaryNeed));
+export const reasonForClosureSchema = z.enum(codesOf(lists2025.reasonForClosure)).meta(optionLabels(lists2025.reasonForClosure));
+export const assessmentFactorSchema = z.enum(codesOf(lists2025.assessmentFactors)).meta(optionLabels(lists2025.assessmentFactors));
 export const sexSchema = z.enum(['M', 'F', 'U']);
 export const ethnicitySchema = z.enum(codesOf(lists2025.ethnicity));
 export const disabilitySchema = z.enum(codesOf(lists2025.disability));

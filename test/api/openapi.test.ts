@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checklistItems, outcomes, promptKinds } from '../../domain/prompts';
 import { startApi, type ApiUnderTest } from './support';
 
 let api: ApiUnderTest;
@@ -50,5 +51,31 @@ describe('GET /v1/openapi.json', () => {
     );
     const event = document.paths['/v1/referrals/{referralId}/events']?.post?.requestBody?.content['application/json']?.schema as { oneOf?: unknown[]; anyOf?: unknown[] };
     expect((event.oneOf ?? event.anyOf ?? []).length).toBeGreaterThan(10);
+  });
+
+  it("describes each prompt kind's decision body, generated from the schema the decide update validates, and pages the prompt list", async () => {
+    const document = (await (await api.call('GET', '/v1/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { anyOf?: Array<{ $ref: string }> } }> }; parameters?: Array<{ name: string }>; responses: Record<string, { content?: Record<string, { schema: { properties?: Record<string, { items?: { properties?: Record<string, unknown> } }> } }> }> }>>;
+      components: { schemas: Record<string, { oneOf?: Array<{ properties: Record<string, { const?: string; enum?: string[]; required?: string[]; propertyNames?: { enum?: string[] } }>; required?: string[] }>; properties?: Record<string, unknown> }> };
+    };
+    const body = document.paths['/v1/prompts/{promptId}/decision']?.post?.requestBody?.content['application/json']?.schema;
+    // anyOf, not oneOf: kinds share answers (approve, refuse), so one body can fit several.
+    expect(body?.anyOf?.map((ref) => ref.$ref)).toEqual(promptKinds.map((kind) => `#/components/schemas/Decision.${kind}`));
+    const signOff = document.components.schemas['Decision.sign-off'];
+    const answer = signOff?.oneOf?.find((option) => option.properties.decision?.const === 'sign-off');
+    expect(answer?.required).toEqual(expect.arrayContaining(['decision', 'rationale', 'outcome', 'determinations', 'checklist']));
+    expect(answer?.required).not.toContain('promptId');
+    // Every checklist item named (R-21), each met or not with its reason.
+    expect(answer?.properties.checklist?.propertyNames?.enum).toEqual([...checklistItems]);
+    expect(answer?.properties.checklist?.required).toEqual([...checklistItems]);
+    expect(answer?.properties.outcome?.enum).toEqual([...outcomes]);
+    const allocation = document.components.schemas['Decision.allocation'];
+    expect(Object.keys(allocation?.properties ?? allocation?.oneOf?.[0]?.properties ?? {})).toEqual(expect.arrayContaining(['socialWorkerId', 'track', 'assessmentType', 'timescaleWorkingDays']));
+
+    const list = document.paths['/v1/prompts']?.get;
+    expect(list?.parameters?.map((parameter) => parameter.name)).toEqual(expect.arrayContaining(['team', 'managerId', 'kind', 'pageSize', 'nextPageToken']));
+    const page = list?.responses['200']?.content?.['application/json']?.schema.properties;
+    expect(Object.keys(page ?? {})).toEqual(expect.arrayContaining(['prompts', 'complete', 'nextPageToken', 'totalOpen', 'pageSize', 'unreadableWorkflowIds']));
+    expect(Object.keys(page?.prompts?.items?.properties ?? {})).toEqual(expect.arrayContaining(['promptId', 'kind', 'rule', 'dueBy', 'allowedDecisions', 'answerSchema']));
   });
 });
