@@ -110,7 +110,7 @@ async function closedSince(ctx: RouteContext, workflowId: string, error: unknown
 
 export async function listOpenPrompts(ctx: RouteContext, principal: Principal, params: PromptListParams): Promise<PromptPage> {
   const pageSize = Math.min(params.pageSize ?? DEFAULT_PROMPT_PAGE_SIZE, MAX_PROMPT_PAGE_SIZE);
-  const after = params.nextPageToken === undefined ? undefined : decodePageToken(params.nextPageToken).toString('utf8');
+  const after = params.nextPageToken === undefined ? undefined : decodePageToken(params.nextPageToken, 'prompt-list').toString('utf8');
   const inScope = scopeClause(principal, params.team);
   const clauses = [`ExecutionStatus = 'Running'`, `OpenPromptKinds IN (${(params.kind ? [params.kind] : promptKinds).map(literal).join(', ')})`];
   if (inScope) clauses.push(inScope);
@@ -149,7 +149,7 @@ export async function listOpenPrompts(ctx: RouteContext, principal: Principal, p
   return {
     prompts: sortPrompts(prompts),
     complete: !truncated && !more && unreadable.length === 0,
-    ...(more && last ? { nextPageToken: encodePageToken(Buffer.from(last.key, 'utf8')) } : {}),
+    ...(more && last ? { nextPageToken: encodePageToken(Buffer.from(last.key, 'utf8'), 'prompt-list') } : {}),
     totalOpen: slots.length,
     pageSize,
     ...(truncated ? { truncated: true as const, message: `more than ${PROMPT_LIST_ROWS} workflows have open prompts: narrow by team, managerId or kind` } : {}),

@@ -47,7 +47,13 @@ export function toVisible(info: temporal.api.workflow.v1.IWorkflowExecutionInfo)
 }
 
 const SEAL_BYTES = 8;
-const seal = (raw: Uint8Array) => createHash('sha256').update(raw).digest().subarray(0, SEAL_BYTES);
+/**
+ * What a token is for: a visibility page (Temporal's own token) or a position in the
+ * prompt list. A token issued for one is refused by the other (a prompt-list position sent
+ * to the assessment list reached Temporal as its page token: found by schemathesis).
+ */
+export type PageTokenPurpose = 'visibility' | 'prompt-list';
+const seal = (purpose: PageTokenPurpose, raw: Uint8Array) => createHash('sha256').update(`${purpose}\0`).update(raw).digest().subarray(0, SEAL_BYTES);
 
 /**
  * A page token as this API hands it out: Temporal's token behind the first 8 bytes of its
@@ -55,14 +61,14 @@ const seal = (raw: Uint8Array) => createHash('sha256').update(raw).digest().suba
  * (which the client retries for seconds), so a token whose check does not match is
  * refused here: 400 naming nextPageToken.
  */
-export function encodePageToken(raw: Uint8Array): string {
-  return Buffer.concat([seal(raw), raw]).toString('base64url');
+export function encodePageToken(raw: Uint8Array, purpose: PageTokenPurpose = 'visibility'): string {
+  return Buffer.concat([seal(purpose, raw), raw]).toString('base64url');
 }
 
-export function decodePageToken(token: string): Buffer {
+export function decodePageToken(token: string, purpose: PageTokenPurpose = 'visibility'): Buffer {
   const bytes = Buffer.from(token, 'base64url');
   const raw = bytes.subarray(SEAL_BYTES);
-  if (bytes.length <= SEAL_BYTES || !seal(raw).equals(bytes.subarray(0, SEAL_BYTES))) {
+  if (bytes.length <= SEAL_BYTES || !seal(purpose, raw).equals(bytes.subarray(0, SEAL_BYTES))) {
     throw new HttpError(400, 'invalid-request', 'the request is invalid', {
       issues: [{ path: 'nextPageToken', message: 'is not a page token this API issued: send the nextPageToken of the previous page as it came' }],
     });

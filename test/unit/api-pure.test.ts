@@ -111,3 +111,21 @@ describe('timeline', () => {
     ]);
   });
 });
+
+describe('page tokens', () => {
+  it('a token issued for one list is refused by the other, with 400 naming nextPageToken (never sent on to Temporal)', async () => {
+    const { decodePageToken, encodePageToken } = await import('../../api/visibility');
+    const raw = Buffer.from('2026-11-23T17:00:00.000Z~W~sign-off-1', 'utf8');
+    expect(decodePageToken(encodePageToken(raw, 'prompt-list'), 'prompt-list').equals(raw)).toBe(true);
+    expect(decodePageToken(encodePageToken(raw)).equals(raw)).toBe(true);
+    for (const [issuedFor, sentTo] of [['prompt-list', 'visibility'], ['visibility', 'prompt-list']] as const) {
+      let refused: unknown;
+      try {
+        decodePageToken(encodePageToken(raw, issuedFor), sentTo);
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused).toMatchObject({ status: 400, extra: { issues: [{ path: 'nextPageToken' }] } });
+    }
+  });
+});
