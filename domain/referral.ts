@@ -16,6 +16,12 @@ export const childSchema = z
     schoolAge: z.boolean().optional(),
     /** a 16 or 17 year old who is homeless or at risk of it. */
     homelessOrAtRisk: z.boolean().optional(),
+    /** R-28 (section 10): homeless now, the threat imminent, or at risk (implies homelessOrAtRisk). */
+    homelessness: z.enum(['homeless', 'threat-imminent', 'at-risk']).optional(),
+    /** R-28 (section 10): the case system knows the young person is 16 or 17 (near 18, pregnant or with a child included) without a date of birth. */
+    aged16Or17: z.boolean().optional(),
+    /** R-20 (section 10): an unborn child's referral date is when the authority learnt of the pregnancy. */
+    pregnancyKnownOn: localDateSchema.optional(),
   })
   .strict()
   .refine((child) => !(child.dateOfBirth && child.expectedDeliveryDate), {
