@@ -182,8 +182,11 @@ const signOffBeforeCensusItems = z.discriminatedUnion('decision', [
   decisionSchemas['sign-off'].options[1],
 ]);
 
-/** The sign-off's checklist as it was before the procedure-checks patch: only the first reading's items. */
-const baseChecklistSchema = z.record(z.enum(baseChecklistItems), checklistAnswerSchema);
+/**
+ * The sign-off's checklist as it was before the procedure-checks patch: the first reading's
+ * items, each required; the second reading's, which do not apply to those cases, are dropped.
+ */
+const baseChecklistSchema = z.object(Object.fromEntries(baseChecklistItems.map((item) => [item, checklistAnswerSchema])) as Record<(typeof baseChecklistItems)[number], typeof checklistAnswerSchema>);
 const signOffBeforeProcedureChecks = z.discriminatedUnion('decision', [
   decisionSchemas['sign-off'].options[0].extend({ checklist: baseChecklistSchema }),
   decisionSchemas['sign-off'].options[1],
