@@ -129,7 +129,8 @@ export function createProcedureChecks(host: ChecksHost): ProcedureChecks {
 
   // ---- R-37 (and R-2): agencies asked to contribute ----
 
-  const askAgency = (agency: ProcedureRecord['agencies'][number]) => {
+  /** Asks an agency to contribute, from `askedAtMs` (the event or decision that allowed it). */
+  const askAgency = (agency: ProcedureRecord['agencies'][number], askedAtMs: number) => {
     if (!agencyConsentInForce(record, host.consent())) {
       // R-2: neither consent nor a manager's authorisation in force: flagged with a manager prompt.
       agency.consentFlagged = true;
@@ -140,7 +141,7 @@ export function createProcedureChecks(host: ChecksHost): ProcedureChecks {
     agency.consentFlagged = false;
     outbound.notify('agency', 'assessment-contribution-requested', 'R-37', { target: agency.agencyRef });
     if (policy.agencyReplyWorkingDays !== undefined) {
-      const dueAt = addWorkingDays(calendar, Date.now(), policy.agencyReplyWorkingDays);
+      const dueAt = addWorkingDays(calendar, askedAtMs, policy.agencyReplyWorkingDays);
       agency.replyDueAt = new Date(dueAt).toISOString();
       engine.setDeadline(`agency-reply:${agency.agencyRef}`, dueAt, () => {
         if (agency.status !== 'awaiting') return;
@@ -213,6 +214,7 @@ export function createProcedureChecks(host: ChecksHost): ProcedureChecks {
           ...(event.reason ? { reason: event.reason } : {}),
         };
         settled('R-30', 'parents-told');
+        engine.clearDeadline('parents-told');
         return { rule: 'R-30' };
       case 'communication-need-recorded': {
         const key = (entry: { person: string; parentRef?: string; need: string }) => `${entry.person}/${entry.parentRef ?? ''}/${entry.need}`;
@@ -246,14 +248,14 @@ export function createProcedureChecks(host: ChecksHost): ProcedureChecks {
           ...(event.overseasEnquiryAt ? { overseasEnquiryAt: event.overseasEnquiryAt } : {}),
         };
         record.agencies.push(agency);
-        askAgency(agency);
+        askAgency(agency, Date.parse(event.occurredAt));
         return { rule: 'R-37' };
       }
       case 'agency-not-consulted':
         replied(event.agencyRef, 'not-consulted');
         return { rule: 'R-37' };
       case 'professional-disagreement': {
-        const dueBy = policy.disagreementResolutionWorkingDays !== undefined ? addWorkingDays(calendar, Date.now(), policy.disagreementResolutionWorkingDays) : undefined;
+        const dueBy = policy.disagreementResolutionWorkingDays !== undefined ? addWorkingDays(calendar, Date.parse(event.occurredAt), policy.disagreementResolutionWorkingDays) : undefined;
         const prompt = engine.raisePrompt('professional-disagreement', 'R-38', { about: event.eventId, ...(dueBy !== undefined ? { dueBy } : {}) });
         record.disagreements.push({ eventId: event.eventId, promptId: prompt.promptId, status: 'escalated' });
         outbound.notify('manager', 'professional-disagreement', 'R-38', { promptId: prompt.promptId });
@@ -374,7 +376,7 @@ export function createProcedureChecks(host: ChecksHost): ProcedureChecks {
         }
         // Agencies flagged for want of consent are asked once it is in force.
         for (const agency of record.agencies.filter((candidate) => candidate.consentFlagged && candidate.status === 'awaiting')) {
-          if (agencyConsentInForce(record, host.consent())) askAgency(agency);
+          if (agencyConsentInForce(record, host.consent())) askAgency(agency, Date.parse(event.occurredAt));
         }
         return;
       case 'not-in-education':
@@ -425,13 +427,20 @@ export function createProcedureChecks(host: ChecksHost): ProcedureChecks {
       case 'consent-override':
         if (decision.decision === 'approve') {
           host.consentOverridden(prompt.promptId, decision.decidedBy);
-          for (const agency of record.agencies.filter((candidate) => candidate.consentFlagged && candidate.status === 'awaiting')) askAgency(agency);
+          for (const agency of record.agencies.filter((candidate) => candidate.consentFlagged && candidate.status === 'awaiting')) askAgency(agency, decidedAtMs);
+        }
+        return;
+      case 'sign-off':
+        // What the sign-off settles (each item answered, met or with its reason) no longer runs.
+        if (decision.decision === 'sign-off') {
+          engine.clearDeadline('parents-told');
+          for (const agency of record.agencies) engine.clearDeadline(`agency-reply:${agency.agencyRef}`);
         }
         return;
       case 'supervision-review':
         // R-15: further supervision at the authority's regular interval (none without a setting).
         if (policy.supervisionIntervalWorkingDays !== undefined && host.stage() === 'in-progress') {
-          host.askForSupervisionReview(addWorkingDays(calendar, Date.now(), policy.supervisionIntervalWorkingDays));
+          host.askForSupervisionReview(addWorkingDays(calendar, decidedAtMs, policy.supervisionIntervalWorkingDays));
         }
         return;
       default:
@@ -463,10 +472,10 @@ export function createProcedureChecks(host: ChecksHost): ProcedureChecks {
   const onAllocated = (allocation: DecisionFor<'allocation'>, visitDueAtMs: number) => {
     if (!active) return;
     settled('R-20', 'commence');
-    // R-4 (section 10): the visit timescale goes to the social worker with the allocation.
-    outbound.notify('social-worker', 'allocated-visit-due', 'R-4', { target: new Date(visitDueAtMs).toISOString() });
+    // R-4 (section 10): the allocation goes to the social worker, through the case system, with the
+    // visit timescale and the supervising manager (a record, not a notification: no entry on the case's record).
     record.allocation = { socialWorkerId: allocation.socialWorkerId, supervisingManagerId: supervisorOf(allocation) };
-    outbound.caseRecord('supervision-allocated', { ...record.allocation, visitDueAt: new Date(visitDueAtMs).toISOString() });
+    outbound.caseRecord('allocation-to-social-worker', { ...record.allocation, visitDueAt: new Date(visitDueAtMs).toISOString() });
     // R-30: by the visit deadline, what the parents will be told and when.
     if (!record.parentsTold) {
       engine.setDeadline('parents-told', visitDueAtMs, () => {
