@@ -262,7 +262,7 @@ export interface ProcedureRecord {
   allocation?: { socialWorkerId: string; supervisingManagerId: string };
   firstVisitInformation?: { eventId: string; given: Record<string, boolean>; reasonNotGiven?: string };
   parentsTold?: { eventId: string; status: 'told' | 'to-be-told' | 'withheld'; at?: string; reason?: string };
-  communicationNeeds: Array<{ eventId: string; person: 'child' | 'parent'; parentRef?: string; need: string; met: boolean }>;
+  communicationNeeds: Array<{ eventId: string; person: 'child' | 'parent'; parentRef?: string; need: string; met: boolean; familyMemberUsed?: boolean; recommendationsNotFollowed?: boolean }>;
   childWishes: Array<{ eventId: string; method: string; explanationGiven: boolean; sharedWithParents: boolean; notSharedReason?: string }>;
   agencies: Array<{ agencyRef: string; agency: string; location: string; askedAt: string; status: 'awaiting' | 'replied' | 'not-consulted'; replyDueAt?: string; overseasEnquiryAt?: string; consentFlagged?: boolean }>;
   disagreements: Array<{ eventId: string; promptId: string; status: 'escalated' | 'resolved'; meetingHeld?: boolean }>;
@@ -321,6 +321,8 @@ export function procedureChecklistEvidence(record: ProcedureRecord, policy: Proc
   const notGiven = info ? Object.entries(info.given).filter(([, given]) => !given).map(([item]) => item) : [];
   const told = record.parentsTold;
   const unmetNeeds = record.communicationNeeds.filter((need) => !need.met);
+  // R-35: a family member used to communicate, or a communication assessment not followed, shows at sign-off for the manager.
+  const exceptions = record.communicationNeeds.filter((need) => need.familyMemberUsed || need.recommendationsNotFollowed);
   const wishes = record.childWishes.at(-1);
   const wishesGaps: string[] = [];
   if (wishes && (policy.childWishesExplanation ?? true) && !wishes.explanationGiven) wishesGaps.push('no permanent explanation for the child');
@@ -351,7 +353,13 @@ export function procedureChecklistEvidence(record: ProcedureRecord, policy: Proc
       record.communicationNeeds.length === 0
         ? confirm('no communication need recorded')
         : unmetNeeds.length === 0
-          ? yes(`${record.communicationNeeds.length} need(s) recorded, each with how it is met`)
+          ? exceptions.length > 0
+            ? confirm(
+                `each need met; with reasons recorded: ${exceptions
+                  .map((need) => `${need.person}${need.parentRef ? ` ${need.parentRef}` : ''}: ${[need.familyMemberUsed ? 'a family member communicated' : '', need.recommendationsNotFollowed ? 'assessment recommendations not followed' : ''].filter(Boolean).join(', ')}`)
+                  .join('; ')}`,
+              )
+            : yes(`${record.communicationNeeds.length} need(s) recorded, each with how it is met`)
           : no(`not yet met: ${unmetNeeds.map((need) => `${need.person}${need.parentRef ? ` ${need.parentRef}` : ''}`).join(', ')}`),
     'views-taken-into-account': !wishes
       ? no("no child-wishes-recorded event: the child's wishes and feelings and how they were used")

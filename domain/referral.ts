@@ -52,8 +52,23 @@ export const referralInputSchema = z
       .refine((children) => new Set(children.map((child) => child.childRef)).size === children.length, {
         message: 'each childRef may appear once',
       }),
+    /**
+     * R-3 (section 10): the other children of the household the referral does not name for
+     * assessment; each is considered: the manager starts an assessment or records why not.
+     */
+    otherHouseholdChildren: z
+      .array(z.object({ childRef: childRefSchema, dateOfBirth: localDateSchema.optional() }).strict())
+      .max(20)
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine(
+    (referral) => {
+      const refs = [...referral.children.map((child) => child.childRef), ...(referral.otherHouseholdChildren ?? []).map((child) => child.childRef)];
+      return new Set(refs).size === refs.length;
+    },
+    { message: 'each childRef may appear once, in children or in otherHouseholdChildren', path: ['otherHouseholdChildren'] },
+  );
 
 export type ReferralInput = z.infer<typeof referralInputSchema>;
 export type ReferralRequest = z.input<typeof referralInputSchema>;

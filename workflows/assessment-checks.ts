@@ -101,6 +101,8 @@ export function createProcedureChecks(host: ChecksHost): ProcedureChecks {
     outbound.notify('manager', 'household-child-to-consider', 'R-3', { promptId: prompt.promptId });
   };
   const pendingDatesOfBirth = new Map<string, string | undefined>();
+  // R-3 (section 10): the other children of the household the referral listed are each considered.
+  if (active) for (const other of input.otherHouseholdChildren ?? []) considerChild(other.childRef, 'listed-at-referral', other.dateOfBirth);
 
   const startSiblingAssessment = (entry: ProcedureRecord['householdChildren'][number], decidedAt: string) => {
     const workflowId = assessmentWorkflowId(input.referralId, entry.childRef, engine.idScheme);
@@ -218,7 +220,15 @@ export function createProcedureChecks(host: ChecksHost): ProcedureChecks {
         return { rule: 'R-30' };
       case 'communication-need-recorded': {
         const key = (entry: { person: string; parentRef?: string; need: string }) => `${entry.person}/${entry.parentRef ?? ''}/${entry.need}`;
-        const next = { eventId: event.eventId, person: event.person, need: event.need, met: event.howMet !== undefined, ...(event.parentRef ? { parentRef: event.parentRef } : {}) };
+        const next = {
+          eventId: event.eventId,
+          person: event.person,
+          need: event.need,
+          met: event.howMet !== undefined,
+          ...(event.parentRef ? { parentRef: event.parentRef } : {}),
+          ...(event.familyMemberUsed ? { familyMemberUsed: true } : {}),
+          ...(event.assessmentRecommendations === 'not-followed' ? { recommendationsNotFollowed: true } : {}),
+        };
         const index = record.communicationNeeds.findIndex((entry) => key(entry) === key(next));
         if (index >= 0) record.communicationNeeds[index] = next;
         else record.communicationNeeds.push(next);

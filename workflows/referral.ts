@@ -147,6 +147,8 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
         householdChildRefs,
         // The strategy discussion a duty decision calls is called when that decision is taken.
         ...(engine.integrity && dutyDecision ? { dutyDecidedAt: dutyDecision.decidedAt } : {}),
+        // R-3 (section 10): the first child's assessment asks the manager about each other child of the household.
+        ...(engine.procedureChecks && child === input.children[0] && input.otherHouseholdChildren?.length ? { otherHouseholdChildren: input.otherHouseholdChildren } : {}),
       };
       engine.later(async () => {
         try {

@@ -97,6 +97,11 @@ describe('the second reading (pure rules)', () => {
     expect(evidence()['communication-needs-met'].shown).toBe('manager-confirms');
     expect(evidence({ communicationNeeds: [{ eventId: 'EV-3', person: 'parent', parentRef: 'PAR-1', need: 'language', met: false }] })['communication-needs-met']).toMatchObject({ shown: false, basis: expect.stringContaining('PAR-1') });
     expect(evidence({ communicationNeeds: [{ eventId: 'EV-3', person: 'child', need: 'limited-communication', met: true }] })['communication-needs-met'].shown).toBe(true);
+    // A family member used, or recommendations not followed, show at sign-off for the manager.
+    expect(evidence({ communicationNeeds: [{ eventId: 'EV-3', person: 'child', need: 'limited-communication', met: true, familyMemberUsed: true }] })['communication-needs-met']).toMatchObject({
+      shown: 'manager-confirms',
+      basis: expect.stringContaining('family member'),
+    });
   });
 
   it("R-36 the child's wishes: how obtained and used; the permanent explanation and sharing with the parents are policy switches, default on", () => {

@@ -441,6 +441,21 @@ describe('the second reading at the duty decision (procedure-checks)', () => {
     await harness.finish(handle);
   });
 
+  it('R-3 a referral naming one child lists the other children of the household: the first child\u2019s assessment asks the manager about each', async () => {
+    const handle = await startReferral({ otherHouseholdChildren: [{ childRef: 'C-2', dateOfBirth: bornYearsAgo(3) }] });
+    await dutyDecision(handle, 'single-assessment');
+    const assessment = harness.env.client.workflow.getHandle(assessmentWorkflowId((await referralState(handle)).referralId, 'C-1')) as Handle;
+    const current = await harness.eventually(async () => {
+      const found = await state(assessment);
+      if (!found.openPrompts.some((prompt) => prompt.kind === 'consider-child')) throw new Error('not yet');
+      return found;
+    });
+    expect(openPrompt(current, 'consider-child')).toMatchObject({ rule: 'R-3', about: 'C-2' });
+    expect(current.procedure?.householdChildren).toMatchObject([{ childRef: 'C-2', status: 'awaiting', cause: 'listed-at-referral' }]);
+    await harness.finish(assessment);
+    await harness.finish(handle);
+  });
+
   it('R-1 the duty decision goes to the referrer and to the parents, unless the manager records why not; the policy may count clock hours', async () => {
     const now = await harness.now();
     const hours = await startReferral({ policy: { dutyDecisionUnit: 'hours', dutyDecisionHours: 24 } });
