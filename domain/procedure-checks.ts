@@ -280,7 +280,7 @@ export interface ProcedureRecord {
   developmentRecordedAt?: string;
   earlyHelpAssessmentUsed: boolean;
   /** Steps the rules require whose time the authority has not set: listed, never dropped. */
-  awaiting: Array<{ rule: string; step: string; ref?: string; since: string }>;
+  awaiting: Array<{ rule: string; step: string; ref?: string; since: string; kind: 'time-not-set' | 'past-due' }>;
 }
 
 export function emptyProcedureRecord(): ProcedureRecord {

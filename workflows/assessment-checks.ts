@@ -30,6 +30,8 @@ import type { AnyDecision, ChecklistItem, DecisionFor, Prompt } from '../domain/
 import { addWorkingDays } from '../domain/working-days';
 import type { CaseEngine, EventVerdict } from './engine';
 import type { Outbound } from './outbound';
+import { AwaitingStepsKey } from './search-attributes';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 
 /** What the assessment lends the checks: its state as it stands, and the few actions they may take. */
 export interface ChecksHost {
@@ -66,6 +68,8 @@ export interface ProcedureChecks {
   onAllocated(allocation: DecisionFor<'allocation'>, visitDueAtMs: number): void;
   /** The second reading's checklist items (and R-9's per-parent check), or undefined before the patch. */
   checklistEvidence(): Partial<Record<ChecklistItem, ItemEvidence>> | undefined;
+  /** The AwaitingSteps search attribute (procedure-checks cases only; empty before the patch). */
+  searchAttributes(): SearchAttributeUpdatePair[];
   /** R-28 (section 10): this young person must be assessed and their outcome records section 20. */
   readonly homelessYoungPerson: boolean;
   state(): ProcedureRecord | undefined;
@@ -80,15 +84,17 @@ export function createProcedureChecks(host: ChecksHost): ProcedureChecks {
   const receivedOn = localDateOf(calendar, Date.parse(input.receivedAt));
   const homelessYoungPerson = active && youngPersonHomeless(child, child.dateOfBirth ? ageInYears(child.dateOfBirth, receivedOn) : undefined);
 
-  const awaiting = (rule: string, step: string, ref?: string) => {
-    if (!record.awaiting.some((entry) => entry.rule === rule && entry.step === step && entry.ref === ref)) record.awaiting.push({ rule, step, ref, since: engine.now() });
+  const awaiting = (rule: string, step: string, kind: 'time-not-set' | 'past-due', ref?: string) => {
+    if (!record.awaiting.some((entry) => entry.rule === rule && entry.step === step && entry.ref === ref)) {
+      record.awaiting.push({ rule, step, ...(ref !== undefined ? { ref } : {}), since: engine.now(), kind });
+    }
   };
   const settled = (rule: string, step: string, ref?: string) => {
     const index = record.awaiting.findIndex((entry) => entry.rule === rule && entry.step === step && entry.ref === ref);
     if (index >= 0) record.awaiting.splice(index, 1);
   };
   // R-20: an unborn child's assessment commences at once; with no time set by the authority, listed as awaiting until allocated.
-  if (active && child.expectedDeliveryDate && policy.preBirthCommenceWorkingDays === undefined) awaiting('R-20', 'commence');
+  if (active && child.expectedDeliveryDate && policy.preBirthCommenceWorkingDays === undefined) awaiting('R-20', 'commence', 'time-not-set');
 
   // ---- R-3: other children of the household ----
 
@@ -147,12 +153,12 @@ export function createProcedureChecks(host: ChecksHost): ProcedureChecks {
       agency.replyDueAt = new Date(dueAt).toISOString();
       engine.setDeadline(`agency-reply:${agency.agencyRef}`, dueAt, () => {
         if (agency.status !== 'awaiting') return;
-        awaiting('R-37', 'agency-reply-overdue', agency.agencyRef);
+        awaiting('R-37', 'agency-reply-overdue', 'past-due', agency.agencyRef);
         outbound.notify('social-worker', 'agency-reply-overdue', 'R-37', { target: agency.agencyRef });
       });
     } else {
       // No time in the seeds and none set by the authority: listed as awaiting, never dropped.
-      awaiting('R-37', 'agency-reply', agency.agencyRef);
+      awaiting('R-37', 'agency-reply', 'time-not-set', agency.agencyRef);
     }
   };
 
@@ -490,7 +496,7 @@ export function createProcedureChecks(host: ChecksHost): ProcedureChecks {
     if (!record.parentsTold) {
       engine.setDeadline('parents-told', visitDueAtMs, () => {
         if (record.parentsTold || host.stage() === 'completed') return;
-        awaiting('R-30', 'parents-told');
+        awaiting('R-30', 'parents-told', 'past-due');
         outbound.notify('social-worker', 'parents-told-overdue', 'R-30');
       });
     }
@@ -514,5 +520,8 @@ export function createProcedureChecks(host: ChecksHost): ProcedureChecks {
           }
         : undefined,
     state: () => (active ? record : undefined),
+    // Listed with what is overdue (the API's overdue listing): the kinds only, never the rule or the step.
+    searchAttributes: (): SearchAttributeUpdatePair[] =>
+      active && host.stage() !== 'completed' ? [{ key: AwaitingStepsKey, value: [...new Set(record.awaiting.map((entry) => entry.kind))].sort() }] : [],
   };
 }

@@ -899,6 +899,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       const censusDays = census().workingDaysStartToAuthorisation;
       if (engine.censusMeasures && censusDays !== undefined) pairs.push({ key: CensusWorkingDaysKey, value: censusDays });
     }
+    pairs.push(...checks.searchAttributes());
     return pairs;
   };
 

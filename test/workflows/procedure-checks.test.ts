@@ -106,7 +106,8 @@ describe('the second reading in a running assessment (procedure-checks)', () => 
     const visitDueAt = Date.parse((await state(handle)).visitDueAt!);
     expect((await state(handle)).deadlines.map((deadline) => deadline.name)).toContain('parents-told');
     await harness.env.sleep(visitDueAt - now + HOUR_MS);
-    await harness.eventually(async () => expect((await state(handle)).procedure?.awaiting).toContainEqual(expect.objectContaining({ rule: 'R-30', step: 'parents-told' })));
+    await harness.eventually(async () => expect((await state(handle)).procedure?.awaiting).toContainEqual(expect.objectContaining({ rule: 'R-30', step: 'parents-told', kind: 'past-due' })));
+    await harness.eventually(async () => expect((await handle.describe()).searchAttributes.AwaitingSteps).toEqual(['past-due']));
     await harness.eventually(() => expect(harness.notifications(handle.workflowId)).toContainEqual(expect.objectContaining({ recipient: 'social-worker', reason: 'parents-told-overdue', rule: 'R-30' })));
     const later = await harness.now();
     await send(handle, { type: 'parents-told-of-concerns', status: 'told', at: iso(later) }, later);
@@ -152,7 +153,9 @@ describe('the second reading in a running assessment (procedure-checks)', () => 
     await decide(handle, override.promptId, 'approve', now);
     current = await state(handle);
     expect(current.consent).toBe('overridden');
-    expect(current.procedure?.awaiting).toContainEqual(expect.objectContaining({ rule: 'R-37', step: 'agency-reply', ref: 'AG-1' }));
+    expect(current.procedure?.awaiting).toContainEqual(expect.objectContaining({ rule: 'R-37', step: 'agency-reply', ref: 'AG-1', kind: 'time-not-set' }));
+    // Listed with what is overdue, saying neither the rule nor the step.
+    await harness.eventually(async () => expect((await handle.describe()).searchAttributes.AwaitingSteps).toEqual(['time-not-set']));
     await harness.eventually(() => expect(harness.notifications(handle.workflowId)).toContainEqual(expect.objectContaining({ recipient: 'agency', target: 'AG-1', rule: 'R-37' })));
     // A later refusal does not erase the authorisation.
     await send(handle, { type: 'consent-recorded', given: false, parentRef: 'PAR-1', scopes: ['other-agencies'] }, now);
@@ -165,6 +168,7 @@ describe('the second reading in a running assessment (procedure-checks)', () => 
     expect(current.procedure?.agencies.map((agency) => agency.status)).toEqual(['replied', 'not-consulted']);
     expect(current.procedure?.awaiting.filter((entry) => entry.rule === 'R-37')).toEqual([]);
     expect(current.checklistEvidence['agencies-consulted-including-previous-addresses'].shown).toBe(true);
+    await harness.eventually(async () => expect((await handle.describe()).searchAttributes.AwaitingSteps ?? []).toEqual([]));
     await harness.finish(handle);
   });
 
