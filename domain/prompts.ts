@@ -230,6 +230,13 @@ export interface Prompt {
   decision?: string;
   /** Its due time passed while it was open. */
   overdue?: boolean;
+  /** A sign-off prompt: every checklist item it asks, with its rule, so one form lists them all. */
+  checklist?: Array<{ item: ChecklistItem; rule: string }>;
+}
+
+/** The checklist a sign-off asks: the first reading's items, and since the procedure-checks patch the second's. */
+export function signOffChecklist(procedureChecks: boolean): Array<{ item: ChecklistItem; rule: string }> {
+  return (procedureChecks ? checklistItems : baseChecklistItems).map((item) => ({ item, rule: checklistItemRules[item] }));
 }
 
 export type DecisionRejection =

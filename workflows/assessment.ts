@@ -32,7 +32,7 @@ import { assessmentStartedAt, censusWorkingDays } from '../domain/cin-census/mea
 import type { DomainEvent } from '../domain/events';
 import { assessmentWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../domain/ids';
 import type { AssessmentInput, AssessmentResult, ConsentStatus, StrategyDiscussionInput, StrategyDiscussionResult, Track } from '../domain/process';
-import type { AnyDecision, ChecklistItem, DecisionFor, Outcome, Prompt } from '../domain/prompts';
+import { signOffChecklist, type AnyDecision, type ChecklistItem, type DecisionFor, type Outcome, type Prompt } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
 import { addHours, addWorkingDays, workingDaysBetween } from '../domain/working-days';
 import { STATUTORY_MAXIMUM_WORKING_DAYS } from '../domain/policy';
@@ -588,7 +588,9 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       case 'assessment-submitted':
         stage = 'awaiting-sign-off';
         submittedAt = event.occurredAt;
-        engine.raisePrompt('sign-off', 'R-21', completionDueAt !== undefined ? { dueBy: completionDueAt, escalatedByWorkflow: true } : {});
+        // The prompt lists every checklist item with its rule (R-21): one form, however the checklist grows.
+        engine.raisePrompt('sign-off', 'R-21', completionDueAt !== undefined ? { dueBy: completionDueAt, escalatedByWorkflow: true } : {}).checklist =
+          signOffChecklist(engine.procedureChecks);
         return { rule: 'R-21' };
       case 'family-comments-recorded':
         // Recorded alongside the outcome, which they never rewrite.

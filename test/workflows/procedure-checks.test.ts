@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { assessmentWorkflowId, referralWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
 import { authorityPolicySchema, defaultPolicy, type AuthorityPolicyInput } from '../../domain/policy';
 import { procedureChecklistItems } from '../../domain/procedure-checks';
+import { checklistItems } from '../../domain/prompts';
 import type { ReferralRequest } from '../../domain/referral';
 import { addWorkingDays, startOfLocalDay, endOfLocalDay } from '../../domain/working-days';
 import { decideUpdate, stateQuery } from '../../workflows/messages';
@@ -61,6 +62,9 @@ describe('the second reading in a running assessment (procedure-checks)', () => 
     const handle = await inProgress('REF-1801');
     await doFieldwork(harness, handle);
     const prompt = await submitted(handle);
+    // The prompt lists every item with its rule: one form however the checklist grows.
+    expect(prompt.checklist?.map((entry) => entry.item)).toEqual([...checklistItems]);
+    expect(prompt.checklist).toContainEqual({ item: 'trafficking-nrm-decided', rule: 'R-40' });
     const now = await harness.now();
     for (const item of procedureChecklistItems) {
       const checklist: Record<string, unknown> = allMet();
