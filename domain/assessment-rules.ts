@@ -6,8 +6,9 @@
  */
 import type { DomainEventType } from './events';
 import { STATUTORY_MAXIMUM_WORKING_DAYS, type AuthorityPolicy } from './policy';
+import { addDaysInUnit } from './procedure-checks';
 import type { Track } from './process';
-import { checklistItems, type ChecklistItem, type DecisionFor } from './prompts';
+import { baseChecklistItems, checklistItems, type ChecklistItem, type DecisionFor } from './prompts';
 import type { Child } from './referral';
 import { addHours, addWorkingDays, endOfLocalDay, localDate, shiftLocalDate, startOfLocalDay, workingDaysBetween, type WorkingCalendar } from './working-days';
 
@@ -98,7 +99,8 @@ export function visitDue(
 ): number {
   if (visitWithin.hours !== undefined) return addHours(allocatedAtMs, visitWithin.hours);
   if (visitWithin.workingDays !== undefined) return addWorkingDays(calendar, allocatedAtMs, visitWithin.workingDays);
-  return track === 'S47' ? addHours(allocatedAtMs, policy.visitS47Hours) : addWorkingDays(calendar, allocatedAtMs, policy.visitS17WorkingDays);
+  // Units: the section 17 visit in working days (the default) or calendar days, as the policy says.
+  return track === 'S47' ? addHours(allocatedAtMs, policy.visitS47Hours) : addDaysInUnit(calendar, allocatedAtMs, policy.visitS17WorkingDays, policy.visitS17Unit);
 }
 
 /** The latest instant (at the same time of day) that lies `workingDays` working days before `dueMs`. */
@@ -214,8 +216,10 @@ export function emptyEvidence(householdChildRefs: string[]): AssessmentEvidence 
 
 export type ItemEvidence = { shown: boolean; basis: string } | { shown: 'manager-confirms'; basis: string };
 
-/** Per checklist item: whether the record shows it, and on what basis. */
-export function checklistEvidence(evidence: AssessmentEvidence): Record<ChecklistItem, ItemEvidence> {
+export type BaseChecklistItem = (typeof baseChecklistItems)[number];
+
+/** Per checklist item of the first reading: whether the record shows it, and on what basis (the second reading's: domain/procedure-checks.ts). */
+export function checklistEvidence(evidence: AssessmentEvidence): Record<BaseChecklistItem, ItemEvidence> {
   const seenAlone = evidence.childSeen.find((visit) => visit.seenAlone && visit.viewsRecorded);
   const bedroom = evidence.homeVisits.find((visit) => visit.bedroomSeen);
   const parent = evidence.parentsSeen.find((seen) => seen.viewsRecorded);
@@ -252,13 +256,20 @@ export type SignOffDecision = Extract<DecisionFor<'sign-off'>, { decision: 'sign
  * item marked met must not be contradicted by the record; a homeless 16 or 17 year old
  * needs section 20 considered and the accommodation need answered.
  */
-export function signOffRefusal(decision: SignOffDecision, evidence: AssessmentEvidence, homeless16Or17: boolean): string | undefined {
-  const missing = checklistItems.filter((item) => decision.checklist[item] === undefined);
+export function signOffRefusal(
+  decision: SignOffDecision,
+  evidence: AssessmentEvidence,
+  homeless16Or17: boolean,
+  /** Since the procedure-checks patch: what the record shows for the second reading's items (all items are then asked). */
+  procedureEvidence?: Partial<Record<ChecklistItem, ItemEvidence>>,
+): string | undefined {
+  const items: readonly ChecklistItem[] = procedureEvidence ? checklistItems : baseChecklistItems;
+  const missing = items.filter((item) => decision.checklist[item] === undefined);
   if (missing.length > 0) return `R-21: every checklist item needs an answer; missing: ${missing.join(', ')}`;
-  const shown = checklistEvidence(evidence);
-  const contradicted = checklistItems.filter((item) => decision.checklist[item]?.met === true && shown[item].shown === false);
+  const shown: Partial<Record<ChecklistItem, ItemEvidence>> = { ...checklistEvidence(evidence), ...procedureEvidence };
+  const contradicted = items.filter((item) => decision.checklist[item]?.met === true && shown[item]?.shown === false);
   if (contradicted.length > 0) {
-    return `R-21: marked met but the record does not show it: ${contradicted.map((item) => `${item} (${shown[item].basis})`).join('; ')}`;
+    return `R-21: marked met but the record does not show it: ${contradicted.map((item) => `${item} (${shown[item]?.basis ?? ''})`).join('; ')}`;
   }
   if (homeless16Or17) {
     if (decision.section20Considered !== true) return 'R-28: a homeless 16 or 17 year old needs section 20 accommodation considered (section20Considered: true)';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { instantSchema, opaqueRef, staffIdSchema } from './ids';
+import { existingEventExtensions as ext, procedureEventIssues, procedureEventRules, procedureEventShapes as procedure } from './procedure-checks';
 
 /**
  * Field events sent by case management systems (and social workers). Each carries its
@@ -44,15 +45,17 @@ export const domainEventSchema = z
       viewsRecorded: z.boolean(),
       /** A visit with immediate concerns brings the supervision review forward (R-15). */
       immediateConcerns: z.boolean().optional(),
+      ...ext['child-seen'],
     }),
-    event('home-visited', { bedroomSeen: z.boolean() }),
+    event('home-visited', { bedroomSeen: z.boolean(), ...ext['home-visited'] }),
     event('parent-seen', {
       parentRef: opaqueRef('parentRef'),
       relationship: z.enum(['mother', 'father', 'step-parent', 'carer', 'other']),
       viewsRecorded: z.boolean(),
+      ...ext['parent-seen'],
     }),
-    event('agency-information-received', { agency: z.enum(['police', 'health', 'education', 'housing', 'probation', 'other']) }),
-    event('consent-recorded', { given: z.boolean() }),
+    event('agency-information-received', { agency: z.enum(['police', 'health', 'education', 'housing', 'probation', 'other']), ...ext['agency-information-received'] }),
+    event('consent-recorded', { given: z.boolean(), ...ext['consent-recorded'] }),
     event('significant-harm-suspected', {}),
     event('crime-suspected', {}),
     event('not-in-education', {}),
@@ -65,6 +68,7 @@ export const domainEventSchema = z
         .array(engagementAttemptSchema)
         .min(1, 'evidence at least one attempt to engage (R-17)')
         .max(EVENT_LIST_LIMITS.engagementAttempts, `at most ${EVENT_LIST_LIMITS.engagementAttempts} attempts in one event: send the rest in another`),
+      ...ext['family-declined-engagement'],
     }),
     event('needs-identified', { service: z.string().trim().min(2).max(120) }),
     event('analysis-completed', {
@@ -77,6 +81,25 @@ export const domainEventSchema = z
     event('family-comments-recorded', { comments: freeText.optional() }),
     event('new-information', { summary: freeText.optional() }),
     event('child-protection-conference-held', {}),
+    // The second reading (domain/procedure-checks.ts): R-3, R-8, R-9, R-11, R-15, R-21, R-30, R-35 .. R-41, R-46.
+    event('parents-told-of-concerns', procedure['parents-told-of-concerns']),
+    event('communication-need-recorded', procedure['communication-need-recorded']),
+    event('child-wishes-recorded', procedure['child-wishes-recorded']),
+    event('agency-involved', procedure['agency-involved']),
+    event('agency-not-consulted', procedure['agency-not-consulted']),
+    event('professional-disagreement', procedure['professional-disagreement']),
+    event('particular-circumstance-recorded', procedure['particular-circumstance-recorded']),
+    event('extra-familial-harm-recorded', procedure['extra-familial-harm-recorded']),
+    event('parental-factor-recorded', procedure['parental-factor-recorded']),
+    event('household-child-identified', procedure['household-child-identified']),
+    event('parent-listed', procedure['parent-listed']),
+    event('parent-involvement-limited', procedure['parent-involvement-limited']),
+    event('child-visit-refused', procedure['child-visit-refused']),
+    event('education-contact-closed', procedure['education-contact-closed']),
+    event('significant-information-received', procedure['significant-information-received']),
+    event('chronology-updated', procedure['chronology-updated']),
+    event('development-stage-recorded', procedure['development-stage-recorded']),
+    event('early-help-assessment-used', procedure['early-help-assessment-used']),
   ])
   .superRefine((value, ctx) => {
     if (value.type === 'child-seen' && !value.seenAlone && !value.reasonNotAlone) {
@@ -85,6 +108,7 @@ export const domainEventSchema = z
     if (value.recordedAt && Date.parse(value.recordedAt) < Date.parse(value.occurredAt)) {
       ctx.addIssue({ code: 'custom', path: ['recordedAt'], message: 'recordedAt cannot be before occurredAt' });
     }
+    for (const issue of procedureEventIssues(value)) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
   });
 
 export type DomainEvent = z.infer<typeof domainEventSchema>;
@@ -112,4 +136,5 @@ export const eventRules: Record<DomainEventType, string> = {
   'family-comments-recorded': 'R-24',
   'new-information': 'R-25',
   'child-protection-conference-held': 'R-27',
+  ...procedureEventRules,
 };

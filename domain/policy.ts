@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { staffIdSchema } from './ids';
 
 /**
  * An authority's assessment policy (process-rules.md: where sources disagree, a rule is a
@@ -40,6 +41,40 @@ export const authorityPolicySchema = z
     initialConferenceWorkingDays: z.number().int().min(1).max(30).default(15),
     /** How long a completed assessment stays open to family comments and new information (R-24, R-25). */
     reviewWindowDays: z.number().int().min(1).max(365).default(90),
+    // ---- the second reading (process-rules.md sections 9 and 10; cases since the procedure-checks patch) ----
+    /** R-1: 002's "within 24 hours" counted as working days (dutyDecisionWorkingDays, the default) or as clock hours (dutyDecisionHours): they differ over a weekend. */
+    dutyDecisionUnit: z.enum(['working-days', 'hours']).default('working-days'),
+    dutyDecisionHours: z.number().int().min(1).max(72).default(24),
+    /** R-1: the duty decision is sent to the parent or carer; not telling them needs a recorded reason. */
+    dutyDecisionToParents: z.boolean().default(true),
+    /** R-4: where the authority supplies staff roles, the allocated social worker and supervising manager must be among them. */
+    qualifiedStaff: z
+      .object({
+        socialWorkers: z.array(staffIdSchema).max(5000),
+        managers: z.array(staffIdSchema).max(5000),
+      })
+      .strict()
+      .optional(),
+    /** Units: 001's "three days" / "15 days" read as working or calendar days (R-6 section 17 visit). */
+    visitS17Unit: z.enum(['working-days', 'calendar-days']).default('working-days'),
+    /** Units: R-15's supervision review counted in working or calendar days. */
+    supervisionReviewUnit: z.enum(['working-days', 'calendar-days']).default('working-days'),
+    /** R-15: new and significant information prompts further supervision. */
+    supervisionOnSignificantInformation: z.boolean().default(true),
+    /** R-15: further supervision at this regular interval after each review (no default in the seeds: unset, no regular review is scheduled). */
+    supervisionIntervalWorkingDays: z.number().int().min(1).max(45).optional(),
+    /** R-20: an unborn child's assessment is allocated within this many working days of its start (no default: unset, the allocation time applies and the step is listed as awaiting). */
+    preBirthCommenceWorkingDays: z.number().int().min(1).max(10).optional(),
+    /** R-29: the first-visit information (letter and pack, consent form, complaints procedure) is checked at sign-off. */
+    firstVisitInformation: z.boolean().default(true),
+    /** R-36: a permanent (written or recorded) explanation for the child. */
+    childWishesExplanation: z.boolean().default(true),
+    /** R-36: the child's views shared with the parents unless unsafe. */
+    childViewsSharedWithParents: z.boolean().default(true),
+    /** R-37: an agency asked to contribute replies within this many working days (no default in the seeds: unset, listed as awaiting). */
+    agencyReplyWorkingDays: z.number().int().min(1).max(30).optional(),
+    /** R-38: the line manager says how a professional disagreement is resolved within this many working days (unset: the prompt response time). */
+    disagreementResolutionWorkingDays: z.number().int().min(1).max(30).optional(),
     bankHolidayRegion: z.enum(bankHolidayRegions).default('england-and-wales'),
     timeZone: z.literal('Europe/London').default('Europe/London'),
   })

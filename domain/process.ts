@@ -42,6 +42,8 @@ export interface AssessmentInput extends CaseContext {
   householdChildRefs: string[];
   /** When the duty decision was taken (absent for cases started before it was passed on). */
   dutyDecidedAt?: string;
+  /** R-3 (section 10): household children the referral lists but does not name for assessment (given to its first child's assessment, which asks about each). */
+  otherHouseholdChildren?: Array<{ childRef: string; dateOfBirth?: string }>;
 }
 
 export interface AssessmentResult {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { assessmentFactorsSchema, primaryNeedCodeSchema } from './cin-census/codes';
 import { instantSchema, staffIdSchema } from './ids';
+import { procedureChecklistItemRules, procedureChecklistItems } from './procedure-checks';
 
 /**
  * Decision prompts: what a manager is asked, by when, and the answers allowed. Each kind's
@@ -18,7 +19,8 @@ export const outcomes = [
 ] as const;
 export type Outcome = (typeof outcomes)[number];
 
-export const checklistItems = [
+/** R-21 as first read: the items every case answers. */
+export const baseChecklistItems = [
   'child-seen-alone-and-views-recorded',
   'all-children-in-household-seen',
   'home-visited-and-bedroom-seen',
@@ -27,7 +29,21 @@ export const checklistItems = [
   'analysis-triangulated',
   'clear-evidence-for-decisions',
 ] as const;
+/** Every item a sign-off answers: since the procedure-checks patch, the second reading's items too (domain/procedure-checks.ts). */
+export const checklistItems = [...baseChecklistItems, ...procedureChecklistItems] as const;
 export type ChecklistItem = (typeof checklistItems)[number];
+
+/** The rule each checklist item serves: the sign-off prompt lists every item with its rule id. */
+export const checklistItemRules: Record<ChecklistItem, string> = {
+  'child-seen-alone-and-views-recorded': 'R-8',
+  'all-children-in-household-seen': 'R-8',
+  'home-visited-and-bedroom-seen': 'R-21',
+  'parents-seen-and-views-recorded': 'R-9',
+  'agency-information-obtained': 'R-21',
+  'analysis-triangulated': 'R-21',
+  'clear-evidence-for-decisions': 'R-21',
+  ...procedureChecklistItemRules,
+};
 
 const rationale = z.string().trim().min(1, 'every decision needs a rationale').max(4000);
 const decisionBase = {
@@ -57,13 +73,18 @@ export const determinationsSchema = z
 /** Who attended a strategy discussion (R-26): bounded, as every list a decision carries into the history. */
 const attendeesSchema = z.array(z.enum(['police', 'health', 'education', 'social-care', 'other'])).min(1).max(10, 'at most 10 attendees');
 
+/** R-1 (section 10): the duty decision goes to the parent or carer unless the manager records why not. */
+const dutyDecisionExtras = {
+  parentsNotToldReason: z.string().trim().min(1).max(2000).optional(),
+};
+
 export const decisionSchemas = {
   'duty-decision': z.discriminatedUnion('decision', [
-    plain('no-further-action'),
-    plain('information-and-advice'),
-    plain('early-help'),
-    plain('single-assessment'),
-    plain('strategy-discussion'),
+    answer('no-further-action', dutyDecisionExtras),
+    answer('information-and-advice', dutyDecisionExtras),
+    answer('early-help', dutyDecisionExtras),
+    answer('single-assessment', dutyDecisionExtras),
+    answer('strategy-discussion', dutyDecisionExtras),
   ]),
   'consent-override': z.discriminatedUnion('decision', [plain('approve'), plain('refuse')]),
   allocation: z.discriminatedUnion('decision', [
@@ -78,6 +99,8 @@ export const decisionSchemas = {
       team: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/).optional(),
       /** The CIN census's primary need (N0..N9), where known at allocation: an episode open at the year end needs one; sign-off confirms it. */
       primaryNeedCode: primaryNeedCodeSchema.optional(),
+      /** R-4 (section 10): the supervising manager (default: the case's manager); qualified where the policy lists staff. */
+      supervisingManagerId: staffIdSchema.optional(),
     }),
   ]),
   'visit-overdue': z.discriminatedUnion('decision', [answer('reschedule', { visitDueAt: instantSchema }), plain('not-to-be-seen')]),
@@ -95,6 +118,8 @@ export const decisionSchemas = {
       withholdFromFamily: z.boolean().optional(),
       /** R-28: for a homeless 16 or 17 year old, section 20 accommodation was considered. */
       section20Considered: z.boolean().optional(),
+      /** R-28 (section 10): a young person homeless now or under imminent threat: accommodated under section 20, or their refusal. */
+      section20Outcome: z.enum(['accommodated-section-20', 'refused-by-young-person']).optional(),
       /** The CIN census's primary need of the episode (N0..N9), decided with the outcome. */
       primaryNeedCode: primaryNeedCodeSchema,
       /** The CIN census's assessment factors (DfE codes), chosen at sign-off. */
@@ -116,6 +141,27 @@ export const decisionSchemas = {
     plain('initial-child-protection-conference'),
   ]),
   escalation: z.discriminatedUnion('decision', [answer('acknowledge', { action: z.string().trim().min(1).max(2000) })]),
+  /** R-3 (section 10): another child of the household, or an alleged child perpetrator (R-41): assess, or why not. */
+  'consider-child': z.discriminatedUnion('decision', [plain('start-assessment'), plain('no-assessment')]),
+  /** R-8 (section 10): the parents refuse the child being seen alone or at all. */
+  'child-visit-refused': z.discriminatedUnion('decision', [
+    plain('see-with-trusted-adult'),
+    plain('strategy-discussion'),
+    answer('other-action', { action: z.string().trim().min(1).max(2000) }),
+  ]),
+  /** R-38: how an unresolved professional disagreement is to be resolved. */
+  'professional-disagreement': z.discriminatedUnion('decision', [answer('resolve', { meetingHeld: z.boolean(), resolution: z.string().trim().min(1).max(2000) })]),
+  /**
+   * R-40 / R-41: the response to a circumstance that needs one (one kind for both, so that
+   * the open prompt kinds, a search attribute, never say which): each prompt allows its own answers.
+   */
+  'circumstance-response': z.discriminatedUnion('decision', [
+    answer('nrm-referral-made', { referredAt: instantSchema }),
+    plain('no-nrm-referral'),
+    plain('multi-agency-risk-referral'),
+    plain('multi-agency-programme'),
+    plain('cin-planning-meeting'),
+  ]),
 } as const;
 
 export type PromptKind = keyof typeof decisionSchemas;
@@ -136,9 +182,30 @@ const signOffBeforeCensusItems = z.discriminatedUnion('decision', [
   decisionSchemas['sign-off'].options[1],
 ]);
 
-/** The schema a decision of this kind is checked with: `censusItems` false for cases from before the census items. */
-export function decisionSchemaFor(kind: PromptKind, options: { censusItems: boolean }): z.ZodType {
-  return kind === 'sign-off' && !options.censusItems ? signOffBeforeCensusItems : decisionSchemas[kind];
+/**
+ * The sign-off's checklist as it was before the procedure-checks patch: the first reading's
+ * items, each required; the second reading's, which do not apply to those cases, are dropped.
+ */
+const baseChecklistSchema = z.object(Object.fromEntries(baseChecklistItems.map((item) => [item, checklistAnswerSchema])) as Record<(typeof baseChecklistItems)[number], typeof checklistAnswerSchema>);
+const signOffBeforeProcedureChecks = z.discriminatedUnion('decision', [
+  decisionSchemas['sign-off'].options[0].extend({ checklist: baseChecklistSchema }),
+  decisionSchemas['sign-off'].options[1],
+]);
+const signOffBeforeBoth = z.discriminatedUnion('decision', [
+  signOffBeforeCensusItems.options[0].extend({ checklist: baseChecklistSchema }),
+  decisionSchemas['sign-off'].options[1],
+]);
+
+/**
+ * The schema a decision of this kind is checked with: `censusItems` false for cases from
+ * before the census items, `procedureChecks` false (or absent) for cases from before the
+ * second reading's checklist items.
+ */
+export function decisionSchemaFor(kind: PromptKind, options: { censusItems: boolean; procedureChecks?: boolean }): z.ZodType {
+  if (kind !== 'sign-off') return decisionSchemas[kind];
+  // A case has the procedure-checks patch only if it has the census-measures one (both are read when it starts).
+  if (options.procedureChecks) return decisionSchemas[kind];
+  return options.censusItems ? signOffBeforeProcedureChecks : signOffBeforeBoth;
 }
 
 /** What a signal or update carries before it is matched to its prompt's kind. */
@@ -163,6 +230,13 @@ export interface Prompt {
   decision?: string;
   /** Its due time passed while it was open. */
   overdue?: boolean;
+  /** A sign-off prompt: every checklist item it asks, with its rule (R-21), so one form lists them all. */
+  checklist?: Array<{ item: ChecklistItem; rule: string }>;
+}
+
+/** The checklist a sign-off asks: the first reading's items, and since the procedure-checks patch the second's. */
+export function signOffChecklist(procedureChecks: boolean): Array<{ item: ChecklistItem; rule: string }> {
+  return (procedureChecks ? checklistItems : baseChecklistItems).map((item) => ({ item, rule: checklistItemRules[item] }));
 }
 
 export type DecisionRejection =
@@ -178,7 +252,11 @@ export type DecisionCheck = { ok: true; prompt: Prompt; decision: AnyDecision } 
  * validator (so the caller learns at once), in the signal handler (a rejected signal is
  * recorded), and in the API.
  */
-export function checkDecision(prompts: readonly Prompt[], input: unknown, options: { censusItems: boolean } = { censusItems: true }): DecisionCheck {
+export function checkDecision(
+  prompts: readonly Prompt[],
+  input: unknown,
+  options: { censusItems: boolean; procedureChecks?: boolean } = { censusItems: true, procedureChecks: true },
+): DecisionCheck {
   const base = managerDecisionSchema.safeParse(input);
   if (!base.success) {
     return { ok: false, rejection: { code: 'invalid-decision', message: 'the decision is incomplete', issues: toIssues(base.error) } };
@@ -223,6 +301,10 @@ export const promptRules: Record<Exclude<PromptKind, 'escalation'>, string> = {
   'sign-off': 'R-21',
   'strategy-discussion-outcome': 'R-26',
   'section-47-outcome': 'R-27',
+  'consider-child': 'R-3',
+  'child-visit-refused': 'R-8',
+  'professional-disagreement': 'R-38',
+  'circumstance-response': 'R-40',
 };
 
 /** The rule a prompt id's kind serves, read off the id (`<workflowId>~<kind>-<n>`). */

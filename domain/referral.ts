@@ -16,6 +16,12 @@ export const childSchema = z
     schoolAge: z.boolean().optional(),
     /** a 16 or 17 year old who is homeless or at risk of it. */
     homelessOrAtRisk: z.boolean().optional(),
+    /** R-28 (section 10): homeless now, the threat imminent, or at risk (implies homelessOrAtRisk). */
+    homelessness: z.enum(['homeless', 'threat-imminent', 'at-risk']).optional(),
+    /** R-28 (section 10): the case system knows the young person is 16 or 17 (near 18, pregnant or with a child included) without a date of birth. */
+    aged16Or17: z.boolean().optional(),
+    /** R-20 (section 10): an unborn child's referral date is when the authority learnt of the pregnancy. */
+    pregnancyKnownOn: localDateSchema.optional(),
   })
   .strict()
   .refine((child) => !(child.dateOfBirth && child.expectedDeliveryDate), {
@@ -46,8 +52,25 @@ export const referralInputSchema = z
       .refine((children) => new Set(children.map((child) => child.childRef)).size === children.length, {
         message: 'each childRef may appear once',
       }),
+    /**
+     * R-3 (section 10): the other children of the household the referral does not name for
+     * assessment; each is considered: the manager starts an assessment or records why not.
+     */
+    otherHouseholdChildren: z
+      .array(z.object({ childRef: childRefSchema, dateOfBirth: localDateSchema.optional() }).strict())
+      .max(20)
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine(
+    (referral) => {
+      // Duplicates within children are named there; here, the other children against them and each other.
+      const others = (referral.otherHouseholdChildren ?? []).map((child) => child.childRef);
+      const named = new Set(referral.children.map((child) => child.childRef));
+      return new Set(others).size === others.length && others.every((ref) => !named.has(ref));
+    },
+    { message: 'each childRef may appear once, in children or in otherHouseholdChildren', path: ['otherHouseholdChildren'] },
+  );
 
 export type ReferralInput = z.infer<typeof referralInputSchema>;
 export type ReferralRequest = z.input<typeof referralInputSchema>;

@@ -1,3 +1,5 @@
+import type { PromptKind } from './prompts';
+
 /**
  * Each rule's title and one line of its text (../shared/process-rules.md), for the pages:
  * a manager sees which rule asks a question and what it says, next to the question.
@@ -31,10 +33,29 @@ export const ruleLines: Record<string, { title: string; line: string }> = {
   'R-26': { title: 'Strategy discussion', line: 'Held promptly with police and health at least; outcome: section 47 enquiry, no section 47, or emergency action.' },
   'R-27': { title: 'Section 47 enquiry', line: 'The child is seen within 24 hours; an initial child protection conference within 15 working days.' },
   'R-28': { title: '16 or 17 and homeless', line: 'A homeless 16 or 17 year old is assessed and section 20 accommodation considered.' },
+  'R-29': { title: 'First-visit information', line: 'At the first visit the parents are given the letter and pack, the consent form and the complaints procedure.' },
+  'R-30': { title: 'What the parents are told', line: 'By the visit deadline the social worker records what the parents will be told of the concerns, and when.' },
+  'R-31': { title: 'Assessment plan', line: 'The plan gives each action an owner and a target date; an action date passed undone prompts a new one.' },
+  'R-32': { title: 'Plan review on change', line: "Events that change the child's circumstances prompt a review of the assessment plan." },
+  'R-33': { title: 'Safety planning', line: "When immediate safety is an issue, a safety planning meeting of the family's network is held and its plan reviewed." },
+  'R-34': { title: 'Emergency protective action', line: 'Emergency action can be recorded at any time; it starts a strategy discussion and a decision for each other child.' },
+  'R-35': { title: 'Communication needs', line: 'Each communication need of the child and parents is recorded with how it is met.' },
+  'R-36': { title: "The child's wishes and feelings", line: "The child's wishes and feelings are sought, recorded and used in the outcome and plan." },
+  'R-37': { title: 'Agencies and previous addresses', line: 'Agencies involved, including at previous addresses in the UK and abroad, are asked to contribute.' },
+  'R-38': { title: 'Professional disagreement', line: 'An unresolved disagreement between professionals is escalated to the line manager, who records how it is resolved.' },
+  'R-39': { title: 'Particular circumstances', line: 'Circumstances needing particular care are recorded and the plan says how each is addressed.' },
+  'R-40': { title: 'Trafficking', line: 'A trafficking concern prompts a National Referral Mechanism referral, or a manager’s reason for not making one.' },
+  'R-41': { title: 'Extra-familial harm', line: 'Extra-familial harm prompts a recorded multi-agency response.' },
+  'R-42': { title: 'Outcome consistency', line: 'Sign-off checks the outcome against the determinations.' },
+  'R-43': { title: 'Outcomes start their follow-on', line: 'Each outcome starts what follows it: early help, a child in need plan, a specialist assessment, a strategy discussion.' },
+  'R-44': { title: 'Child in need plan', line: 'A child in need plan states services, actions, review dates, outcomes and a contingency; its reviews are deadlines.' },
+  'R-45': { title: 'Specialist assessment', line: 'A specialist assessment is tracked until its result arrives as new information.' },
+  'R-46': { title: 'Parenting capacity', line: 'Where parental factors are recorded, sign-off asks whether a parenting capacity assessment took place, or why not.' },
+  'R-47': { title: 'Pre-birth after completion', line: 'A pre-birth assessment is disclosed to the parents; the birth prompts a decision whether to update it.' },
 };
 
 /** What each kind of prompt asks, in a manager's words. */
-export const promptKindTitles: Record<string, string> = {
+export const promptKindTitles: Record<PromptKind, string> = {
   'duty-decision': 'Decide how to respond to the referral',
   'consent-override': 'Authorise sharing without consent',
   allocation: 'Allocate the assessment',
@@ -48,4 +69,8 @@ export const promptKindTitles: Record<string, string> = {
   'strategy-discussion-outcome': 'Record the strategy discussion outcome',
   'section-47-outcome': 'Record the section 47 enquiry outcome',
   escalation: 'Escalation: a deadline was missed',
+  'consider-child': 'Consider another child of the household',
+  'child-visit-refused': 'The parents refuse the child being seen: decide',
+  'professional-disagreement': 'Resolve a professional disagreement',
+  'circumstance-response': 'Record the response to a particular circumstance',
 };

@@ -109,10 +109,15 @@ async function main(): Promise<void> {
     lap('allocation (update)');
     const fieldwork: Array<Record<string, unknown>> = [
       { type: 'child-seen', seenAlone: true, viewsRecorded: true },
-      { type: 'home-visited', bedroomSeen: true },
+      { type: 'home-visited', bedroomSeen: true, informationGiven: { introductoryLetterAndPack: true, consentForm: true, complaintsProcedure: true } },
       { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true },
       { type: 'agency-information-received', agency: 'health' },
       { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] },
+      // The second reading's checklist items (procedure-checks): the parents told, the child's wishes, chronology, development.
+      { type: 'parents-told-of-concerns', status: 'told' },
+      { type: 'child-wishes-recorded', method: 'direct-work', howUsed: 'the plan follows what the child asked for', explanationGiven: true, sharedWithParents: true },
+      { type: 'chronology-updated' },
+      { type: 'development-stage-recorded' },
       { type: 'assessment-submitted' },
     ];
     for (const [number, event] of fieldwork.entries()) {

@@ -32,11 +32,13 @@ import { assessmentStartedAt, censusWorkingDays } from '../domain/cin-census/mea
 import type { DomainEvent } from '../domain/events';
 import { assessmentWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../domain/ids';
 import type { AssessmentInput, AssessmentResult, ConsentStatus, StrategyDiscussionInput, StrategyDiscussionResult, Track } from '../domain/process';
-import type { AnyDecision, ChecklistItem, DecisionFor, Outcome, Prompt } from '../domain/prompts';
+import { signOffChecklist, type AnyDecision, type ChecklistItem, type DecisionFor, type Outcome, type Prompt } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
 import { addHours, addWorkingDays, workingDaysBetween } from '../domain/working-days';
 import { STATUTORY_MAXIMUM_WORKING_DAYS } from '../domain/policy';
+import { addDaysInUnit, referralClockStartMs, type ProcedureRecord } from '../domain/procedure-checks';
 import type { Notification } from '../activities';
+import { createProcedureChecks } from './assessment-checks';
 import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
 import { consentOverriddenSignal, eventSignal } from './messages';
 import { createOutbound } from './outbound';
@@ -134,6 +136,8 @@ export interface AssessmentState {
   breaches: Array<{ rule: string; deadline: string; dueAt: string; recordedAt: string }>;
   evidence: AssessmentEvidence;
   checklistEvidence: Record<ChecklistItem, ItemEvidence>;
+  /** The second reading's record (cases since the procedure-checks patch; workflows/assessment-checks.ts). */
+  procedure?: ProcedureRecord;
   interpreter: { needed: boolean; provided: boolean; waiver?: 'requested' | 'approved' | 'refused' };
   fatherExclusion?: 'requested' | 'approved' | 'refused';
   familyDeclined?: { eventId: string; occurredAt: string; attempts: number };
@@ -174,7 +178,8 @@ export interface AssessmentCensusItems {
 export async function assessmentWorkflow(input: AssessmentInput): Promise<AssessmentResult> {
   const engine = new CaseEngine({ idScheme: input.idScheme });
   const { policy, calendar, child } = input;
-  const receivedAtMs = Date.parse(input.receivedAt);
+  // R-20: an unborn child's clock runs from when the pregnancy was known (procedure-checks).
+  const receivedAtMs = referralClockStartMs(calendar, child, Date.parse(input.receivedAt), engine.procedureChecks);
   const iso = (ms: number) => new Date(ms).toISOString();
 
   let stage: AssessmentStage = 'awaiting-allocation';
@@ -216,7 +221,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   const strategyDiscussions: StrategyDiscussionEntry[] = [];
   const decisions: DecisionEntry[] = [];
   const subsequentDecisions: DecisionEntry[] = [];
-  const homeless16Or17 = isHomeless16Or17(child, localDateOf(calendar, receivedAtMs));
+  let homeless16Or17 = isHomeless16Or17(child, localDateOf(calendar, receivedAtMs));
 
   const seenWithinTimescale = (): boolean | undefined => {
     if (originalVisitDueAt === undefined) return undefined;
@@ -246,6 +251,25 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   const sendCaseRecord = outbound.caseRecord;
   applyPromptTiming(engine, calendar, policy, outbound);
   engine.setDecisionsNotBefore(receivedAtMs);
+
+  // ---- the second reading's procedure checks (workflows/assessment-checks.ts) ----
+  const checks = createProcedureChecks({
+    engine,
+    input,
+    outbound,
+    stage: () => stage,
+    consent: () => consent,
+    consentOverridden: (promptId, decidedBy) => {
+      consent = 'overridden';
+      engine.log({ source: 'engine', type: 'consent-overridden', ref: promptId, actor: decidedBy, status: 'applied', rule: 'R-2' });
+    },
+    originalVisitDueAt: () => originalVisitDueAt,
+    fatherExclusion: () => fatherExclusion,
+    householdChildRefs: evidence.householdChildRefs,
+    startStrategyDiscussion: (cause, calledAtMs) => startStrategyDiscussion(cause, calledAtMs),
+    askForSupervisionReview: (dueAt) => askForSupervisionReview(dueAt),
+  });
+  if (checks.homelessYoungPerson) homeless16Or17 = true;
 
   // ---- R-13: strategy discussions (child workflows) ----
 
@@ -564,7 +588,9 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       case 'assessment-submitted':
         stage = 'awaiting-sign-off';
         submittedAt = event.occurredAt;
-        engine.raisePrompt('sign-off', 'R-21', completionDueAt !== undefined ? { dueBy: completionDueAt, escalatedByWorkflow: true } : {});
+        // The prompt lists every checklist item with its rule (R-21): one form, however the checklist grows.
+        engine.raisePrompt('sign-off', 'R-21', completionDueAt !== undefined ? { dueBy: completionDueAt, escalatedByWorkflow: true } : {}).checklist =
+          signOffChecklist(engine.procedureChecks);
         return { rule: 'R-21' };
       case 'family-comments-recorded':
         // Recorded alongside the outcome, which they never rewrite.
@@ -635,7 +661,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         });
         if (childSeenAt === undefined) scheduleVisit(originalVisitDueAt);
         else visitDueAt = originalVisitDueAt;
-        askForSupervisionReview(addWorkingDays(calendar, receivedAtMs, policy.supervisionReviewWorkingDays));
+        askForSupervisionReview(addDaysInUnit(calendar, receivedAtMs, policy.supervisionReviewWorkingDays, policy.supervisionReviewUnit));
+        checks.onAllocated(allocation, originalVisitDueAt);
         sendCaseRecord('allocation', {
           socialWorkerId,
           track,
@@ -781,8 +808,11 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
 
   const validateDecision = (prompt: Prompt, decision: AnyDecision): string | undefined => {
     if (prompt.kind === 'sign-off' && decision.decision === 'sign-off') {
-      return signOffRefusal(decision as SignOffDecision, evidence, homeless16Or17);
+      const refusal = signOffRefusal(decision as SignOffDecision, evidence, homeless16Or17, checks.checklistEvidence());
+      if (refusal) return refusal;
     }
+    const procedureRefusal = checks.validateDecision(prompt, decision);
+    if (procedureRefusal) return procedureRefusal;
     if (prompt.kind === 'exceed-timescale' && decision.decision === 'approve') {
       const requested = Date.parse((decision as Extract<DecisionFor<'exceed-timescale'>, { decision: 'approve' }>).completionDueAt);
       if (completionDueAt !== undefined && requested <= completionDueAt) {
@@ -827,7 +857,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     overdue: { ...overdue },
     breaches,
     evidence,
-    checklistEvidence: checklistEvidence(evidence),
+    checklistEvidence: { ...checklistEvidence(evidence), ...checks.checklistEvidence() } as Record<ChecklistItem, ItemEvidence>,
+    procedure: checks.state(),
     interpreter,
     fatherExclusion,
     familyDeclined,
@@ -870,11 +901,13 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       const censusDays = census().workingDaysStartToAuthorisation;
       if (engine.censusMeasures && censusDays !== undefined) pairs.push({ key: CensusWorkingDaysKey, value: censusDays });
     }
+    pairs.push(...checks.searchAttributes());
     return pairs;
   };
 
   /** Why this event cannot be taken now (the stage, or a rule), with no change made; undefined when it can. */
   const refuseEvent = (event: DomainEvent): { rejected: string; rule?: string } | undefined => {
+    if (checks.handles(event.type)) return checks.refuseEvent(event);
     const misfit = (engine.integrity ? eventMisfitWithIntegrity : eventMisfit)(event.type, stage, strategyDiscussionRunning());
     if (misfit) return { rejected: misfit };
     if (event.type === 'not-in-education' && isSchoolAge(child, localDateOf(calendar, Date.parse(event.occurredAt))) === false) {
@@ -883,7 +916,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     if (event.type === 'assessment-submitted' && interpreter.needed && !interpreter.provided && interpreter.waiver !== 'approved') {
       return { rejected: 'R-10: an interpreter is needed: provide one or get the manager to approve a waiver before submitting', rule: 'R-10' };
     }
-    return undefined;
+    return checks.refuseEvent(event);
   };
 
   // R-2: the referral passes on a manager's authorisation to share without consent.
@@ -897,13 +930,17 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     onEvent(event: DomainEvent): EventVerdict {
       const refusal = refuseEvent(event);
       if (refusal) return refusal;
-      const verdict = applyEvent(event) ?? {};
+      const verdict = (checks.handles(event.type) ? checks.onEvent(event) : applyEvent(event)) ?? {};
       if ('rejected' in verdict) return verdict;
+      checks.afterEvent(event);
       // R-16: recorded later than the policy allows is flagged, never refused.
       if (isLateRecording(calendar, policy, event.occurredAt, event.recordedAt)) return { rule: verdict.rule ?? 'R-16', lateRecording: true };
       return verdict;
     },
-    onDecision: applyDecision,
+    onDecision(prompt: Prompt, decision: AnyDecision) {
+      applyDecision(prompt, decision);
+      checks.afterDecision(prompt, decision);
+    },
     validateDecision,
     state,
     searchAttributes,
@@ -914,7 +951,9 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     // The allocation is due within the policy's working days of the duty decision, and the
     // statutory clock (R-4, R-5) runs from the referral whether or not anyone allocates.
     const startedAtMs = input.dutyDecidedAt !== undefined ? Date.parse(input.dutyDecidedAt) : Date.now();
-    allocationDueAt = addWorkingDays(calendar, startedAtMs, policy.allocationWorkingDays ?? 1);
+    // R-20: an unborn child's assessment commences within the authority's time, where it set one.
+    const preBirthCommence = engine.procedureChecks && child.expectedDeliveryDate ? policy.preBirthCommenceWorkingDays : undefined;
+    allocationDueAt = addWorkingDays(calendar, startedAtMs, preBirthCommence ?? policy.allocationWorkingDays ?? 1);
     const allocationPrompt = engine.raisePrompt('allocation', 'R-4', { dueBy: allocationDueAt, escalatedByWorkflow: true });
     engine.setDeadline('allocation', allocationDueAt, () => {
       if (allocationPrompt.status !== 'open') return;

@@ -79,6 +79,9 @@ export const COLLISION_FREE_IDS_PATCH = 'collision-free-ids';
 /** The patch since which completed assessments and held conferences carry their census duration (CensusWorkingDays). */
 export const CENSUS_MEASURES_PATCH = 'census-measures';
 
+/** The patch since which the second reading's procedure checks apply (R-29 .. R-46 of issue 18, the section-10 extensions). */
+export const PROCEDURE_CHECKS_PATCH = 'procedure-checks';
+
 /**
  * The patch since which a case keeps the `OpenPromptsDue` search attribute (every open
  * prompt's due time), which the prompt list pages by. Cases started before it replay
@@ -156,6 +159,8 @@ export class CaseEngine {
   readonly integrity: boolean = patched(DEADLINE_INTEGRITY_PATCH);
   /** Since the census-measures patch: the sign-off asks for the census items, and the census durations are search attributes. */
   readonly censusMeasures: boolean = patched(CENSUS_MEASURES_PATCH);
+  /** Since the procedure-checks patch: the second reading's events, prompts, checklist items and deadlines (workflows/assessment-checks.ts). */
+  readonly procedureChecks: boolean = patched(PROCEDURE_CHECKS_PATCH);
   /**
    * How this case builds the ids of the child workflows it starts. Carried from the
    * referral when given (one case, one form: a case started before the change starts its
@@ -364,7 +369,7 @@ export class CaseEngine {
 
   /** checkDecision, then the workflow's own validateDecision hook (if any). */
   private checkDecision(input: unknown, handlers: EngineHandlers): DecisionCheck {
-    const check = checkDecision(this.prompts, input, { censusItems: this.censusMeasures });
+    const check = checkDecision(this.prompts, input, { censusItems: this.censusMeasures, procedureChecks: this.procedureChecks });
     if (check.ok && this.integrity) {
       const refusal = decidedAtRefusal(Date.parse(check.decision.decidedAt), Date.now(), this.decisionsNotBefore);
       if (refusal) return { ok: false, rejection: { code: 'invalid-decision', message: refusal, issues: [{ path: 'decidedAt', message: refusal }] } };

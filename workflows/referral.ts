@@ -6,7 +6,8 @@
  * the history records it, and handed to every child workflow.
  */
 import { getExternalWorkflowHandle, isCancellation, ParentClosePolicy, patched, startChild } from '@temporalio/workflow';
-import { isHomeless16Or17, localDateOf } from '../domain/assessment-rules';
+import { ageInYears, isHomeless16Or17, localDateOf } from '../domain/assessment-rules';
+import { dutyDecisionCountsHours, youngPersonHomeless } from '../domain/procedure-checks';
 import type { DomainEvent } from '../domain/events';
 import { assessmentWorkflowId, referralWorkflowId } from '../domain/ids';
 import { authorityPolicySchema, type AuthorityPolicy } from '../domain/policy';
@@ -57,6 +58,8 @@ export interface ReferralState {
   consent: ConsentStatus;
   /** R-28: children aged 16 or 17 who are homeless or at risk of it: they must be assessed. */
   mustBeAssessed: string[];
+  /** R-1 (section 10): to whom the duty decision went, and why not to the parents where it did not (procedure-checks). */
+  dutyDecisionCommunicated?: Array<{ recipient: 'referrer' | 'family'; status: 'sent' | 'not-sent'; reason?: string }>;
   assessments: ChildAssessment[];
   /** The years the working calendar of this case covers (bank holidays, clock changes). */
   calendarYears?: { from: number; to: number };
@@ -82,6 +85,7 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
   let dutyDecision: ReferralState['dutyDecision'];
   let consent: ConsentStatus = 'unknown';
   let mustBeAssessed: string[] = [];
+  let dutyDecisionCommunicated: ReferralState['dutyDecisionCommunicated'];
   const assessments: ChildAssessment[] = [];
 
   const state = (): ReferralState => ({
@@ -99,6 +103,7 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
     dutyDecision,
     consent,
     mustBeAssessed,
+    dutyDecisionCommunicated,
     assessments,
     calendarYears: loaded.calendar ? { from: loaded.calendar.fromYear, to: loaded.calendar.toYear } : undefined,
     deadlines: engine.pendingDeadlines(),
@@ -142,6 +147,8 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
         householdChildRefs,
         // The strategy discussion a duty decision calls is called when that decision is taken.
         ...(engine.integrity && dutyDecision ? { dutyDecidedAt: dutyDecision.decidedAt } : {}),
+        // R-3 (section 10): the first child's assessment asks the manager about each other child of the household.
+        ...(engine.procedureChecks && child === input.children[0] && input.otherHouseholdChildren?.length ? { otherHouseholdChildren: input.otherHouseholdChildren } : {}),
       };
       engine.later(async () => {
         try {
@@ -253,6 +260,23 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
           engine.clearDeadline('duty-decision');
           engine.withdrawPrompts('escalation', 'the duty decision was made', 'duty-decision');
           outbound.caseRecord('duty-decision', { decision: decision.decision, decidedAt: decision.decidedAt });
+          if (engine.procedureChecks) {
+            // R-1 (section 10): the referrer and the parent or carer are told; not telling the parent needs the reason.
+            dutyDecisionCommunicated = [];
+            if (input.referrerType === 'anonymous') dutyDecisionCommunicated.push({ recipient: 'referrer', status: 'not-sent', reason: 'the referral was anonymous' });
+            else {
+              dutyDecisionCommunicated.push({ recipient: 'referrer', status: 'sent' });
+              // A closing decision already told the referrer (below), as it always has.
+              if (!CLOSING_DECISIONS.includes(decision.decision)) outbound.notify('referrer', `duty-decision-${decision.decision}`, 'R-1', { promptId: prompt.promptId });
+            }
+            const notToldReason = (decision as { parentsNotToldReason?: string }).parentsNotToldReason;
+            if (policy.dutyDecisionToParents === false) dutyDecisionCommunicated.push({ recipient: 'family', status: 'not-sent', reason: "not required by the authority's policy" });
+            else if (notToldReason) dutyDecisionCommunicated.push({ recipient: 'family', status: 'not-sent', reason: notToldReason });
+            else {
+              dutyDecisionCommunicated.push({ recipient: 'family', status: 'sent' });
+              outbound.notify('family', `duty-decision-${decision.decision}`, 'R-1', { promptId: prompt.promptId });
+            }
+          }
           if (CLOSING_DECISIONS.includes(decision.decision)) {
             outbound.notify('referrer', `duty-decision-${decision.decision}`, 'R-1', { promptId: prompt.promptId });
             close(`the duty decision was ${decision.decision}`);
@@ -294,13 +318,23 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
   loaded.calendar = calendar;
   applyPromptTiming(engine, calendar, policy, outbound);
   engine.setDecisionsNotBefore(receivedAtMs);
-  mustBeAssessed = input.children.filter((child) => isHomeless16Or17(child, referralDate)).map((child) => child.childRef);
+  mustBeAssessed = input.children
+    .filter(
+      (child) =>
+        isHomeless16Or17(child, referralDate) ||
+        // R-28 (section 10): also a young person known to be 16 or 17 without a date of birth, or homeless by `homelessness`.
+        (engine.procedureChecks && youngPersonHomeless(child, child.dateOfBirth ? ageInYears(child.dateOfBirth, referralDate) : undefined)),
+    )
+    .map((child) => child.childRef);
 
   // R-1: within one working day; sooner with a child protection concern. From the time the
   // referral was received, so a back-dated one whose deadline has passed escalates at once.
   const dutyDecisionDueAt = input.childProtectionConcern
     ? addHours(receivedAtMs, policy.dutyDecisionChildProtectionHours)
-    : addWorkingDays(calendar, receivedAtMs, policy.dutyDecisionWorkingDays);
+    : engine.procedureChecks && dutyDecisionCountsHours(policy)
+      ? // R-1 (section 10): 002's "within 24 hours" as clock hours, where the policy counts it so.
+        addHours(receivedAtMs, policy.dutyDecisionHours)
+      : addWorkingDays(calendar, receivedAtMs, policy.dutyDecisionWorkingDays);
   loaded.dutyDecisionDueAt = dutyDecisionDueAt;
   const dutyPrompt = engine.raisePrompt('duty-decision', 'R-1', { dueBy: dutyDecisionDueAt, escalatedByWorkflow: true });
   // Added after the first release: referrals already running replay without it (patched()

@@ -42,6 +42,13 @@ export const CensusWorkingDaysKey = defineSearchAttributeKey('CensusWorkingDays'
 /** Notifications and case records that failed and have not gone through since: an operations alert when > 0. */
 export const FailingDeliveriesKey = defineSearchAttributeKey('FailingDeliveries', SearchAttributeType.INT);
 
+/**
+ * Steps the rules require that are awaited (procedure-checks cases): 'time-not-set' (the seeds
+ * give no time and the authority set none), 'past-due' (the authority's time has passed).
+ * Deliberately says neither which rule nor which step: a step can reveal special category data.
+ */
+export const AwaitingStepsKey = defineSearchAttributeKey('AwaitingSteps', SearchAttributeType.KEYWORD_LIST);
+
 /** Every custom attribute, for registering them on a server. */
 export const allSearchAttributeKeys = [
   StageKey,
@@ -61,4 +68,5 @@ export const allSearchAttributeKeys = [
   WorkingDaysToCompleteKey,
   FailingDeliveriesKey,
   CensusWorkingDaysKey,
+  AwaitingStepsKey,
 ] as const;

@@ -45,7 +45,8 @@ export function assessmentListQuery(params: z.infer<typeof assessmentListQuerySc
       break;
     case 'overdue':
       // A signed-off assessment stays open for its review window: it is not overdue.
-      clauses.push(`ExecutionStatus = 'Running'`, 'CompletedAt IS NULL', `(Overdue = true OR CompletionDueAt < ${literal(now.toISOString())})`);
+      // With the steps awaited (procedure-checks): past their authority's time, or with no time set (listed, never dropped).
+      clauses.push(`ExecutionStatus = 'Running'`, 'CompletedAt IS NULL', `(Overdue = true OR CompletionDueAt < ${literal(now.toISOString())} OR AwaitingSteps IN ('past-due', 'time-not-set'))`);
       break;
     case 'delivery-failing':
       clauses.push(`ExecutionStatus = 'Running'`, 'FailingDeliveries > 0');

@@ -196,7 +196,7 @@ export async function driveCase(ctx: DriverContext, run: CaseRun): Promise<void>
     // ---- fieldwork ----
     const childSeen = { seenAlone: true, viewsRecorded: true };
     if (scenario.kind === 's47' && ids.strategy && ids.section47) {
-      await event(ids.assessment, 'home-visited', { bedroomSeen: true });
+      await event(ids.assessment, 'home-visited', { bedroomSeen: true, informationGiven: { introductoryLetterAndPack: true, consentForm: true, complaintsProcedure: true } });
       await event(ids.assessment, 'significant-harm-suspected');
       step = 'waiting for the strategy discussion';
       const outcomePrompt = await waitFor('the strategy-discussion-outcome prompt', ids.strategy, openPrompt('strategy-discussion-outcome'));
@@ -212,13 +212,18 @@ export async function driveCase(ctx: DriverContext, run: CaseRun): Promise<void>
       await waitFor('the concluded strategy discussion', ids.assessment, (state) => (state.strategyDiscussions?.[0]?.status === 'concluded' ? true : undefined));
     } else {
       await event(ids.assessment, 'child-seen', childSeen);
-      await event(ids.assessment, 'home-visited', { bedroomSeen: true });
+      await event(ids.assessment, 'home-visited', { bedroomSeen: true, informationGiven: { introductoryLetterAndPack: true, consentForm: true, complaintsProcedure: true } });
     }
     await event(ids.assessment, 'parent-seen', { parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true });
     await event(ids.assessment, 'agency-information-received', { agency: 'education' });
     if (scenario.needsService) await event(ids.assessment, 'needs-identified', { service: scenario.needsService });
     if (scenario.crimeSuspected) await event(ids.assessment, 'crime-suspected');
     await event(ids.assessment, 'analysis-completed', { sources: ['SRC-1', 'SRC-2'] });
+    // The second reading's checklist items (procedure-checks): the parents told, the child's wishes, chronology, development.
+    await event(ids.assessment, 'parents-told-of-concerns', { status: 'told' });
+    await event(ids.assessment, 'child-wishes-recorded', { method: 'direct-work', howUsed: 'the plan follows what the child asked for', explanationGiven: true, sharedWithParents: true });
+    await event(ids.assessment, 'chronology-updated');
+    await event(ids.assessment, 'development-stage-recorded');
     await event(ids.assessment, 'assessment-submitted');
 
     // ---- sign-off ----

@@ -23,6 +23,7 @@ import { shiftLocalDate, startOfLocalDay, type WorkingCalendar } from '../../dom
 import { eventually, startApi, type ApiUnderTest } from '../api/support';
 import { censusYearClock, lastEndedCensusYear } from '../support/cin-census-year';
 import { CIN_RULESET, childErrors, runCinValidator, type ValidatorReport } from '../support/cin-validator';
+import { FIRST_VISIT_INFORMATION, procedureFieldwork } from '../support/procedure-fieldwork';
 
 const EXPECTED_LA_QUERIES: Record<string, string> = {
   // As in validator.test.ts: nine children cannot use eight distinct disability codes; a real authority's return does.
@@ -97,10 +98,11 @@ async function dutyDecision(referralId: string, decision: string, decidedAt: str
 async function fieldwork(assessmentId: string, start: string, track: 'S17' | 'S47', primaryNeedCode?: string): Promise<void> {
   await decide(assessmentId, 'allocation', after(start, 0), { decision: 'allocate', socialWorkerId: 'SW-4', track, assessmentType: 'complex', ...(primaryNeedCode ? { primaryNeedCode } : {}) });
   await send(assessmentId, after(start, 1), { type: 'child-seen', seenAlone: true, viewsRecorded: true });
-  await send(assessmentId, after(start, 2), { type: 'home-visited', bedroomSeen: true });
+  await send(assessmentId, after(start, 2), { type: 'home-visited', bedroomSeen: true, informationGiven: FIRST_VISIT_INFORMATION });
   await send(assessmentId, after(start, 2), { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true });
   await send(assessmentId, after(start, 3), { type: 'agency-information-received', agency: 'education' });
   await send(assessmentId, after(start, 4), { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] });
+  for (const event of procedureFieldwork) await send(assessmentId, after(start, 4), event);
 }
 
 async function signOff(assessmentId: string, decidedAt: string, outcome: string, census: { primaryNeedCode: string; assessmentFactors: string[] }, harm = false): Promise<void> {

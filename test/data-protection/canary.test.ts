@@ -20,7 +20,10 @@ import { assertBundleEncodesFailures, bundleWorkflows, createWorker } from '../.
 import { testCodec } from '../support/payload-keys';
 import { devServerHarness, type DevServerHarness } from '../support/temporal';
 import { decodedText, findPayloads, flatten, rawConnection, rawHistory, text, type HistoryEvent } from './raw';
-import { CENSUS_MEASURES_PATCH, COLLISION_FREE_IDS_PATCH, DEADLINE_INTEGRITY_PATCH, OPEN_PROMPTS_DUE_PATCH } from '../../workflows/engine';
+import { CENSUS_MEASURES_PATCH, COLLISION_FREE_IDS_PATCH, DEADLINE_INTEGRITY_PATCH, OPEN_PROMPTS_DUE_PATCH, PROCEDURE_CHECKS_PATCH } from '../../workflows/engine';
+import { assessmentWorkflowId } from '../../domain/ids';
+import { decideUpdate } from '../../workflows/messages';
+import type { AssessmentState } from '../../workflows/assessment';
 
 /** Stands for personal data: it must never reach the Temporal server in a readable form. */
 const MARKER = 'CANARY-7f3a';
@@ -79,7 +82,7 @@ function assertNoMarker(stored: unknown): void {
 function assertPayloadsEncrypted(history: HistoryEvent[]): number {
   const patchMarkers = findPayloads(history).filter((found) => /markerRecordedEventAttributes\.details\.patch-data/.test(found.path));
   for (const { path, payload } of patchMarkers) {
-    const patchIds = [DEADLINE_INTEGRITY_PATCH, COLLISION_FREE_IDS_PATCH, CENSUS_MEASURES_PATCH, OPEN_PROMPTS_DUE_PATCH, 'notify-duty-manager-of-child-protection-referral'];
+    const patchIds = [DEADLINE_INTEGRITY_PATCH, COLLISION_FREE_IDS_PATCH, CENSUS_MEASURES_PATCH, OPEN_PROMPTS_DUE_PATCH, PROCEDURE_CHECKS_PATCH, 'notify-duty-manager-of-child-protection-referral'];
     expect(JSON.parse(text(payload.data)) as { id: string }, path).toMatchObject({ id: expect.toBeOneOf(patchIds) });
     expect(text(payload.data), path).not.toContain(MARKER);
   }
@@ -128,6 +131,47 @@ describe('nothing personal reaches the Temporal server in plaintext (dev server,
     expect(await decodedText(memo, testCodec())).toContain(`${MARKER} memo`);
     expect(decrypted).toContain('json/plain');
     await handle.terminate('test over');
+  });
+
+  it('particular circumstances (special category data) are ciphertext only: never in an id, a search attribute, the visibility store or a prompt kind', async () => {
+    const referralId = `REF-${Date.now()}-18`;
+    const referralHandle = await harness.client.workflow.start(referralWorkflow, { workflowId: referralWorkflowId(referralId), taskQueue: harness.taskQueue, args: [referral(referralId)] });
+    const duty = await waitFor('the duty decision prompt', async () => ((await referralHandle.query(stateQuery)) as ReferralState).openPrompts.find((prompt) => prompt.kind === 'duty-decision'));
+    await referralHandle.executeUpdate(decideUpdate, {
+      args: [{ promptId: duty.promptId, decision: 'single-assessment', rationale: 'assess', decidedBy: 'MGR-1', decidedAt: '2026-11-23T09:30:00Z' }],
+    });
+    const assessmentId = assessmentWorkflowId(referralId, 'C-1');
+    const assessment = harness.client.workflow.getHandle(assessmentId);
+    await waitFor('the assessment', async () => ((await assessment.query(stateQuery).catch(() => undefined)) as AssessmentState | undefined)?.stage);
+    const at = { occurredAt: '2026-11-23T10:00:00Z', actor: 'SW-1' };
+    const circumstances = ['trafficking', 'fgm-risk', 'youth-justice-risk', 'parent-in-prison', 'disability'] as const;
+    const events: DomainEvent[] = [
+      ...circumstances.map((circumstance, index): DomainEvent => ({ type: 'particular-circumstance-recorded', eventId: `EV-C${index + 1}`, ...at, circumstance, howAddressed: `${MARKER} plan` })),
+      { type: 'parental-factor-recorded', eventId: 'EV-P1', ...at, factors: ['substance-misuse'] },
+      { type: 'extra-familial-harm-recorded', eventId: 'EV-X1', ...at, kinds: ['radicalisation'] },
+    ];
+    for (const event of events) await assessment.signal(eventSignal, event);
+    await waitFor('the circumstance prompts', async () => {
+      const current = (await assessment.query(stateQuery)) as AssessmentState;
+      return current.openPrompts.filter((prompt) => prompt.kind === 'circumstance-response').length === 2 ? current : undefined;
+    });
+    // Visibility is written asynchronously: wait until the open prompt kinds are listed there.
+    await waitFor('OpenPromptKinds in visibility', async () => {
+      const described = await assessment.describe();
+      return (described.searchAttributes.OpenPromptKinds as string[] | undefined)?.includes('circumstance-response') ? described : undefined;
+    });
+    const stored = await everythingStoredAbout(assessmentId);
+    assertNoMarker(stored);
+    const haystack = flatten(stored);
+    for (const word of [...circumstances, 'substance-misuse', 'radicalisation', 'nrm-referral']) {
+      expect(haystack.filter((piece) => piece.includes(word)), `${word} is readable in what the server stores`).toEqual([]);
+    }
+    assertPayloadsEncrypted(stored.history);
+    // Positive control: decrypted with the codec, the history holds them.
+    const decrypted = await decodedText(stored.history, testCodec());
+    for (const word of [...circumstances, 'substance-misuse', 'radicalisation', MARKER]) expect(decrypted).toContain(word);
+    await assessment.terminate('test over');
+    await referralHandle.terminate('test over');
   });
 
   it('a workflow task failure raised in the workflow sandbox keeps its message and stack trace encrypted', async () => {

@@ -3,6 +3,7 @@ import { assessmentWorkflowId } from '../../domain/ids';
 import { checklistItems } from '../../domain/prompts';
 import { eventually, newReferralId, startApi, type ApiUnderTest } from '../api/support';
 import { bornYearsAgo } from '../support/assessment-harness';
+import { FIRST_VISIT_INFORMATION, procedureFieldwork } from '../support/procedure-fieldwork';
 
 /**
  * A whole assessment driven only through the HTTP API, on the real dev server: referral,
@@ -89,10 +90,11 @@ describe('a whole assessment through the API', () => {
     // Fieldwork, as the case management system reports it.
     const events = [
       { type: 'child-seen', seenAlone: true, viewsRecorded: true },
-      { type: 'home-visited', bedroomSeen: true },
+      { type: 'home-visited', bedroomSeen: true, informationGiven: FIRST_VISIT_INFORMATION },
       { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true },
       { type: 'agency-information-received', agency: 'education' },
       { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] },
+      ...procedureFieldwork,
       { type: 'assessment-submitted' },
     ];
     for (const [index, event] of events.entries()) {

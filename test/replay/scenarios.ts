@@ -10,6 +10,7 @@ import type { AssessmentState } from '../../workflows/assessment';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import { referralWorkflow } from '../../workflows/referral';
 import { allMet, DAY_MS, HOUR_MS, iso, type AssessmentHarness } from '../support/assessment-harness';
+import { FIRST_VISIT_INFORMATION, procedureFieldwork } from '../support/procedure-fieldwork';
 
 export interface ScenarioRun {
   /** The scenario's name: the fixture file is `<name>.<workflow kind>.json`. */
@@ -78,11 +79,12 @@ export async function assessmentSignedOff(harness: AssessmentHarness): Promise<S
   await harness.env.sleep(Date.parse(allocated.visitDueAt!) - (await harness.now()) + HOUR_MS);
   await decide(harness, assessment, 'visit-overdue', 'reschedule', { visitDueAt: iso((await harness.now()) + DAY_MS) });
   await send(harness, assessment, { type: 'child-seen', seenAlone: true, viewsRecorded: true });
-  await send(harness, assessment, { type: 'home-visited', bedroomSeen: true });
+  await send(harness, assessment, { type: 'home-visited', bedroomSeen: true, informationGiven: FIRST_VISIT_INFORMATION });
   await send(harness, assessment, { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true });
   await send(harness, assessment, { type: 'agency-information-received', agency: 'health' });
   await send(harness, assessment, { type: 'needs-identified', service: 'SVC-1' });
   await send(harness, assessment, { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] });
+  for (const event of procedureFieldwork) await send(harness, assessment, event);
   await send(harness, assessment, { type: 'assessment-submitted' });
   await decide(harness, assessment, 'sign-off', 'sign-off', {
     outcome: 'child-in-need-plan',
@@ -159,10 +161,11 @@ export async function strategyDiscussionFromDutyDecision(harness: AssessmentHarn
   await decide(harness, enquiry, 'section-47-outcome', 'child-in-need-plan');
   const discussionResult = await discussion.result();
   await decide(harness, assessment, 'allocation', 'allocate', { socialWorkerId: 'SW-1', track: 'S17', assessmentType: 'complex' });
-  await send(harness, assessment, { type: 'home-visited', bedroomSeen: true });
+  await send(harness, assessment, { type: 'home-visited', bedroomSeen: true, informationGiven: FIRST_VISIT_INFORMATION });
   await send(harness, assessment, { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true });
   await send(harness, assessment, { type: 'agency-information-received', agency: 'police' });
   await send(harness, assessment, { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] });
+  for (const event of procedureFieldwork) await send(harness, assessment, event);
   await send(harness, assessment, { type: 'assessment-submitted' });
   await decide(harness, assessment, 'sign-off', 'sign-off', {
     outcome: 'child-in-need-plan',

@@ -15,6 +15,7 @@ import { strategyDiscussionWorkflow, strategyDiscussionWorkflowId } from '../../
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import { startTestServer, type RunningServer } from '../../scripts/temporal';
 import { lockTimeSkipping, timeSkippingEnvironment, timeSkippingWorker } from './temporal';
+import { FIRST_VISIT_INFORMATION, procedureFieldwork } from './procedure-fieldwork';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
@@ -228,10 +229,12 @@ export async function allocate(harness: AssessmentHarness, handle: Handle, extra
 export async function doFieldwork(harness: AssessmentHarness, handle: Handle) {
   const now = await harness.now();
   await send(handle, { type: 'child-seen', seenAlone: true, viewsRecorded: true }, now);
-  await send(handle, { type: 'home-visited', bedroomSeen: true }, now);
+  await send(handle, { type: 'home-visited', bedroomSeen: true, informationGiven: FIRST_VISIT_INFORMATION }, now);
   await send(handle, { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true }, now);
   await send(handle, { type: 'agency-information-received', agency: 'health' }, now);
   await send(handle, { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] }, now);
+  // The second reading's items (procedure-checks): the parents told, the child's wishes, chronology, development.
+  for (const event of procedureFieldwork) await send(handle, event as Parameters<typeof send>[1], now);
 }
 
 /**

@@ -59,7 +59,9 @@ describe('visibility queries', () => {
   it('says what each status means', () => {
     expect(query({})).toBe("WorkflowType = 'assessmentWorkflow'");
     expect(query({ status: 'open', team: 'T1', track: 'S47' })).toBe("WorkflowType = 'assessmentWorkflow' AND ExecutionStatus = 'Running' AND Team = 'T1' AND AssessmentTrack = 'S47'");
-    expect(query({ status: 'overdue' })).toContain("CompletedAt IS NULL AND (Overdue = true OR CompletionDueAt < '2026-11-23T12:00:00.000Z')");
+    expect(query({ status: 'overdue' })).toContain(
+      "CompletedAt IS NULL AND (Overdue = true OR CompletionDueAt < '2026-11-23T12:00:00.000Z' OR AwaitingSteps IN ('past-due', 'time-not-set'))",
+    );
     expect(query({ status: 'delivery-failing', type: 'strategy-discussion' })).toBe(
       "WorkflowType = 'strategyDiscussionWorkflow' AND ExecutionStatus = 'Running' AND FailingDeliveries > 0",
     );

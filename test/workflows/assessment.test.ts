@@ -321,7 +321,15 @@ describe('assessment workflow: allocation, events and decisions', () => {
     const handle = await harness.start(await harness.input('REF-2014', { child: { childRef: 'C-1', dateOfBirth: bornYearsAgo(6) }, referrerType: 'anonymous' }));
     await allocate(harness, handle);
     const now = await harness.now();
-    await send(handle, { type: 'family-declined-engagement', attempts: [{ occurredAt: iso(now - HOUR_MS), method: 'visit' }, { occurredAt: iso(now), method: 'letter' }] }, now);
+    await send(
+      handle,
+      {
+        type: 'family-declined-engagement',
+        attempts: [{ occurredAt: iso(now - HOUR_MS), method: 'visit' }, { occurredAt: iso(now), method: 'letter' }],
+        reasonsForCompletingWithout: 'the child was seen at school; the concerns can be assessed without the family',
+      },
+      now,
+    );
     await send(handle, { type: 'child-seen', seenAlone: true, viewsRecorded: true }, now);
     await send(handle, { type: 'assessment-submitted' }, now);
     const prompt = openPrompt(await state(handle), 'sign-off');
@@ -331,6 +339,12 @@ describe('assessment workflow: allocation, events and decisions', () => {
       'home-visited-and-bedroom-seen': { met: false, reason: 'no access' },
       'agency-information-obtained': { met: false, reason: 'awaited' },
       'analysis-triangulated': { met: false, reason: 'single source' },
+      // The second reading's items the family's refusal leaves open (procedure-checks).
+      'first-visit-information-given': { met: false, reason: 'no visit was let in' },
+      'parents-told-of-concerns': { met: false, reason: 'the family declined contact' },
+      'views-taken-into-account': { met: false, reason: 'seen once, at school' },
+      'chronology-updated': { met: false, reason: 'awaited' },
+      'development-stage-recorded': { met: false, reason: 'awaited' },
     };
     await decide(handle, prompt.promptId, 'sign-off', now, signOffAnswer({ checklist, outcome: 'no-further-action' }));
     const done = await state(handle);
