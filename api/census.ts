@@ -20,6 +20,7 @@ import type { Section47State } from '../workflows/section47-enquiry';
 import { HttpError } from './errors';
 import { listAll, literal, type VisibleWorkflow } from './visibility';
 import { workflowTypes } from './routes/assessments';
+import { mapLimited } from '../common/map-limited';
 
 const code = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "may hold only letters, digits, '-' and '_'");
 
@@ -67,21 +68,6 @@ export interface CensusGathered {
   built: CensusFromEngine;
   header: CensusHeader;
   workflowsRead: number;
-}
-
-/** Maps items through `work`, at most `limit` at a time, in order. */
-async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await work(items[index] as T);
-      }
-    }),
-  );
-  return results;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

@@ -7,6 +7,7 @@ import type { RouteContext } from './context';
 import { answerSchemaRef } from './decision-schemas';
 import { scopeClause } from './scope';
 import { decodePageToken, encodePageToken, listAll, literal, type VisibleWorkflow } from './visibility';
+import { mapLimited } from '../common/map-limited';
 
 /**
  * Open prompts within a caller's scope, oldest due first, a page at a time, for the
@@ -83,19 +84,6 @@ export function slotsOf(row: Pick<VisibleWorkflow, 'workflowId' | 'attributes'>,
   return slots
     .filter((slot) => kind === undefined || slot.kind === kind)
     .map((slot) => ({ ...slot, key: `${slot.dueBy ?? '~'} ${slot.workflowId} ${slot.localId ?? slot.kind}` }));
-}
-
-async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
 }
 
 /** Whether a failed query is explained by the workflow having closed since the listing (nothing open there any more). */

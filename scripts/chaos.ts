@@ -28,7 +28,8 @@ import { DevServer, NodeService, type Supervised } from './chaos/processes';
 import { startReceiver, type Receiver } from './chaos/receiver';
 import { deriveFaultFigures, duration, failures, formatReport, seconds, type CampaignSummary, type FaultRecord } from './chaos/report';
 import { loadChaosSettings, type ChaosSettings } from './chaos/settings';
-import { checkCase, mapLimited, replayAll, scanHistories, type CaseCheck } from './chaos/verify';
+import { mapLimited } from '../common/map-limited';
+import { checkCase, replayAll, scanHistories, type CaseCheck } from './chaos/verify';
 import { ensureTemporalCli, freePort } from './temporal';
 
 const TASK_QUEUE = 'assessments';

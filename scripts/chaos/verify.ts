@@ -15,6 +15,7 @@ import { ApiClient, sleep } from './http';
 import { caseWorkflowIds } from './plan';
 import { dataConverter } from '../../common/temporal';
 import { bundleWorkflows } from '../../worker/worker';
+import { mapLimited } from '../../common/map-limited';
 
 const EventType = temporal.api.enums.v1.EventType;
 const OUTBOUND_ACTIVITIES = new Set(['notify', 'recordToCaseSystem']);
@@ -96,20 +97,6 @@ async function scanOne(client: Client, execution: Execution) {
   const completedKeys = new Set([...scheduled].filter(([eventId]) => completed.has(eventId)).map(([, key]) => key));
   const pending = [...new Set([...scheduled].filter(([eventId]) => !closed.has(eventId)).map(([, key]) => key))].filter((key) => !completedKeys.has(key));
   return { history, taskFailures, taskTimeouts, keys, pending };
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await work(items[index] as T);
-      }
-    }),
-  );
-  return results;
 }
 
 /**
@@ -310,4 +297,3 @@ export async function checkCase(api: ApiClient, tokens: Tokens, run: CaseRun): P
   return check;
 }
 
-export { mapLimited };
