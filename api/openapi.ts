@@ -213,7 +213,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
   registry.registerPath({
     method: 'get',
     path: '/v1/reports/timeliness',
-    summary: 'Timeliness per month from visibility (roles manager, operations)',
+    summary: "Timeliness per month from visibility (roles manager, operations): the engine's own figures and, in dfe, the DfE measure as the CIN census counts it (assessments: start to authorisation within 45 working days; type=section-47-enquiry: start to initial conference within 15)",
     security,
     request: { query: timelinessQuerySchema },
     responses: { 200: json(z.record(z.string(), z.unknown()), 'the report'), 422: json(errorSchema, 'from is after to, or more assessments match than one report reads (narrow it)'), ...errors },
