@@ -50,8 +50,10 @@ export const authorityPolicySchema = z
     /** where the authority supplies staff roles, the allocated social worker and supervising manager must be among them. */
     qualifiedStaff: z
       .object({
-        socialWorkers: z.array(staffIdSchema).max(5000),
-        managers: z.array(staffIdSchema).max(5000),
+        // Bounded so that a referral carrying them stays within the API's 100 kB body (a
+        // generated policy of 5,000 each was refused 413 as too large: schemathesis).
+        socialWorkers: z.array(staffIdSchema).max(600, 'at most 600 social workers in one policy'),
+        managers: z.array(staffIdSchema).max(100, 'at most 100 managers in one policy'),
       })
       .strict()
       .optional(),
