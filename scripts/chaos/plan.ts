@@ -185,7 +185,12 @@ export function expectedMeanings(scenario: CaseScenario): Meaning[] {
     expected.push(notice(ids.referral, 'manager', 'child-protection-referral-received', 'R-1'));
     expected.push(notice(ids.referral, 'manager', 'duty-decision-overdue', 'R-1'));
   }
+  // R-1 (second reading): the duty decision goes to the referrer (unless anonymous) and to the parent or carer.
+  if (scenario.referrerType !== 'anonymous') expected.push(notice(ids.referral, 'referrer', 'duty-decision-single-assessment', 'R-1'));
+  expected.push(notice(ids.referral, 'family', 'duty-decision-single-assessment', 'R-1'));
   expected.push(record(ids.assessment, 'allocation'));
+  // R-4 (second reading): the visit timescale goes to the social worker with the allocation.
+  expected.push(record(ids.assessment, 'allocation-to-social-worker'));
   if (scenario.needsService) expected.push(notice(ids.assessment, 'service', 'needs-identified', 'R-14', scenario.needsService));
   if (scenario.crimeSuspected) {
     expected.push(notice(ids.assessment, 'police', 'crime-suspected', 'R-12'));
