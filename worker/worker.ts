@@ -19,6 +19,8 @@ export interface WorkerOptions {
    * written to history in plaintext).
    */
   workflowBundle?: WorkflowBundleOption;
+  /** Workflows kept in the sticky cache (default WORKER_MAX_CACHED_WORKFLOWS, else 1,000). */
+  maxCachedWorkflows?: number;
 }
 
 /** The workflow bundle's entry (webpack compiles the TypeScript). */
@@ -53,5 +55,16 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities: createActivities(options.deps),
     dataConverter: dataConverter(options.codec),
+    // The sticky cache the SDK sizes from the heap fills it with this engine's workflows: with
+    // about 2,300 cases open the worker's workflow thread ran out of heap (npm run bench:inbox).
+    // A workflow evicted from the cache replays on its next task; none is lost.
+    maxCachedWorkflows: options.maxCachedWorkflows ?? maxCachedWorkflowsFromEnv(),
   });
+}
+
+/** WORKER_MAX_CACHED_WORKFLOWS, default 1,000: workflows kept in memory between their tasks. */
+export function maxCachedWorkflowsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.WORKER_MAX_CACHED_WORKFLOWS ?? 1000);
+  if (!Number.isInteger(value) || value < 10 || value > 100_000) throw new Error('WORKER_MAX_CACHED_WORKFLOWS must be a whole number from 10 to 100000');
+  return value;
 }
