@@ -25,21 +25,12 @@ import { mapLimited } from '../common/map-limited';
 import { AesGcmPayloadCodec } from '../common/codec';
 import { connectClient, connectWorkerConnection } from '../common/temporal';
 import { createWorker } from '../worker/worker';
+import { latencySummary } from './latency-summary';
 import { startDevServer } from './temporal';
 
 const openCases = Number(process.env.BENCH_OPEN_CASES ?? 5000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const SECRET = randomBytes(32).toString('base64');
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-function summary(name: string, samples: number[]): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const ms = (value: number) => `${value.toFixed(1).padStart(7)} ms`;
-  return `${name.padEnd(34)} p50 ${ms(percentile(sorted, 50))}   p95 ${ms(percentile(sorted, 95))}   max ${ms(sorted.at(-1) ?? NaN)}   (n=${sorted.length})`;
-}
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -118,8 +109,8 @@ async function main(): Promise<void> {
   const { body } = await inbox('');
   console.log('');
   console.log(`Inbox with ${body.totalOpen} open prompts in ${openCases} open cases (dev server, in memory; ${body.prompts.length} a page)`);
-  console.log(summary('GET /v1/prompts, first page', firstPage));
-  console.log(summary('GET /v1/prompts, eleventh page', laterPage));
+  console.log(latencySummary('GET /v1/prompts, first page', firstPage, 34));
+  console.log(latencySummary('GET /v1/prompts, eleventh page', laterPage, 34));
   console.log(`rss ${(process.memoryUsage().rss / 1024 / 1024).toFixed(0)} MB (worker, API and client in this process)`);
 
   http.close();

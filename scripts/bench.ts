@@ -25,20 +25,11 @@ import { checklistItems, type Prompt } from '../domain/prompts';
 import { decideUpdate, openPromptsQuery, recordEventUpdate } from '../workflows/messages';
 import { referralWorkflow } from '../workflows/referral';
 import { createWorker } from '../worker/worker';
+import { latencySummary } from './latency-summary';
 import { startDevServer } from './temporal';
 
 const cases = Number(process.env.BENCH_CASES ?? 100);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-function summary(name: string, samples: number[]): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const ms = (value: number) => `${value.toFixed(1).padStart(7)} ms`;
-  return `${name.padEnd(26)} p50 ${ms(percentile(sorted, 50))}   p95 ${ms(percentile(sorted, 95))}   max ${ms(sorted.at(-1) ?? NaN)}   (n=${sorted.length})`;
-}
 
 /** Polls (every 50 ms, as a front end would) until the prompt is open; the workflow may not have started yet. */
 async function promptOf(handle: WorkflowHandle, kind: string): Promise<Prompt> {
@@ -152,7 +143,7 @@ async function main(): Promise<void> {
   const memory = process.memoryUsage();
 
   console.log(`\nBenchmark: ${cases} whole assessments, ${concurrency} in flight, dev server in memory, worker in this process, payloads encrypted`);
-  for (const [name, samples] of Object.entries(steps)) console.log(summary(name, samples));
+  for (const [name, samples] of Object.entries(steps)) console.log(latencySummary(name, samples));
   console.log(`throughput                 ${(cases / seconds).toFixed(2)} cases/s, ${((cases * 10) / seconds).toFixed(1)} messages/s (${seconds.toFixed(1)} s wall)`);
   console.log(
     `memory                     rss ${(memory.rss / 2 ** 20).toFixed(0)} MiB (${(rssBefore / 2 ** 20).toFixed(0)} MiB before the worker), heap used ${(memory.heapUsed / 2 ** 20).toFixed(0)} MiB, ${cases * 2} workflows open`,
