@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { instantSchema, opaqueRef, staffIdSchema } from './ids';
+import { emergencyActionKinds, specialistAssessmentRequestSchema } from './outcomes';
 
 /**
  * Field events sent by case management systems (and social workers). Each carries its
@@ -77,6 +78,21 @@ export const domainEventSchema = z
     event('family-comments-recorded', { comments: freeText.optional() }),
     event('new-information', { summary: freeText.optional() }),
     event('child-protection-conference-held', {}),
+    /** emergency protective action taken, at any point of the assessment: its kind and who decided it (occurredAt is its date). */
+    event('emergency-action-taken', {
+      kind: z.enum(emergencyActionKinds),
+      decidedBy: staffIdSchema,
+      /** The strategy discussion (its sequence) already held or running for this concern: none is started then. */
+      strategyDiscussionSequence: z.number().int().min(1).max(100).optional(),
+    }),
+    /** a specialist assessment requested during the assessment (kind, provider; occurredAt is the request date). */
+    event('specialist-assessment-requested', specialistAssessmentRequestSchema.shape),
+    /** its result arrived: new information. */
+    event('specialist-assessment-result-received', { requestRef: opaqueRef('requestRef') }),
+    /** the child in need plan went in writing to an agency providing a service (sent to the plan's workflow). */
+    event('cin-plan-sent', { agencyRef: opaqueRef('agencyRef') }),
+    /** a review of the child in need plan is asked for before its next review date (sent to the plan's workflow). */
+    event('cin-plan-review-requested', {}),
   ])
   .superRefine((value, ctx) => {
     if (value.type === 'child-seen' && !value.seenAlone && !value.reasonNotAlone) {
@@ -112,4 +128,9 @@ export const eventRules: Record<DomainEventType, string> = {
   'family-comments-recorded': 'R-24',
   'new-information': 'R-25',
   'child-protection-conference-held': 'R-27',
+  'emergency-action-taken': 'R-34',
+  'specialist-assessment-requested': 'R-45',
+  'specialist-assessment-result-received': 'R-45',
+  'cin-plan-sent': 'R-44',
+  'cin-plan-review-requested': 'R-44',
 };

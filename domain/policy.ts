@@ -40,6 +40,14 @@ export const authorityPolicySchema = z
     initialConferenceWorkingDays: z.number().int().min(1).max(30).default(15),
     /** How long a completed assessment stays open to family comments and new information (R-24, R-25). */
     reviewWindowDays: z.number().int().min(1).max(365).default(90),
+    /**
+     * R-45: a specialist assessment's result is due within this many working days of the
+     * request. No default in the seeds: with none set, the result is listed as awaiting
+     * (and the manager reminded every `awaitingReminderWorkingDays`), never dropped.
+     */
+    specialistAssessmentResultWorkingDays: z.number().int().min(1).max(130).optional(),
+    /** How often a step with no time in the policy (see above) is brought back to the manager while it awaits. */
+    awaitingReminderWorkingDays: z.number().int().min(1).max(60).default(20),
     bankHolidayRegion: z.enum(bankHolidayRegions).default('england-and-wales'),
     timeZone: z.literal('Europe/London').default('Europe/London'),
   })

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { assessmentFactorsSchema, primaryNeedCodeSchema } from './cin-census/codes';
+import { assessmentFactorsSchema, primaryNeedCodeSchema, reasonForClosureSchema } from './cin-census/codes';
+import { childInNeedPlanSchema } from './child-in-need-plan';
+import { specialistAssessmentRequestSchema } from './outcomes';
 import { instantSchema, staffIdSchema } from './ids';
 
 /**
@@ -99,6 +101,14 @@ export const decisionSchemas = {
       primaryNeedCode: primaryNeedCodeSchema,
       /** The CIN census's assessment factors (DfE codes), chosen at sign-off. */
       assessmentFactors: assessmentFactorsSchema,
+      /** R-44: the child in need plan, which the outcome 'child-in-need-plan' needs (cases since the outcomes-follow-on change). */
+      childInNeedPlan: childInNeedPlanSchema.optional(),
+      /** R-45: the specialist assessment requested, which the outcome 'specialist-assessment' needs. */
+      specialistAssessment: specialistAssessmentRequestSchema.optional(),
+      /** R-42: the child is disabled (a disabled child is a child in need by definition). */
+      childDisabled: z.boolean().optional(),
+      /** R-42: why a disabled child is determined not to be in need. */
+      notInNeedReason: z.string().trim().min(1).max(2000).optional(),
     }),
     plain('return-to-worker'),
   ]),
@@ -112,9 +122,23 @@ export const decisionSchemas = {
   ]),
   'section-47-outcome': z.discriminatedUnion('decision', [
     plain('not-substantiated'),
-    plain('child-in-need-plan'),
+    /** R-44: the plan is needed (cases since the outcomes-follow-on change): it starts the child in need plan's workflow. */
+    answer('child-in-need-plan', { childInNeedPlan: childInNeedPlanSchema.optional() }),
     plain('initial-child-protection-conference'),
   ]),
+  /** R-44: a child in need plan's review, raised at each review date (and when a review is asked for). */
+  'cin-plan-review': z.discriminatedUnion('decision', [
+    /** The plan goes on; a next review date is needed when none of the plan's is left. */
+    answer('continue', { nextReviewAt: instantSchema.optional() }),
+    /** The plan ends: the CIN census's reason for closure. */
+    answer('close', { reasonForClosure: reasonForClosureSchema }),
+    /** The plan no longer keeps the child safe: child protection takes over. */
+    answer('step-up', { route: z.enum(['strategy-discussion', 'initial-child-protection-conference']) }),
+  ]),
+  /** R-34 (R-3): emergency action for one child asks a decision for each other child of the household. */
+  'sibling-decision': z.discriminatedUnion('decision', [plain('assess'), plain('no-action')]),
+  /** R-43: accommodation needed: by which route (a care plan is required). */
+  'accommodation-route': z.discriminatedUnion('decision', [plain('section-20-with-consent'), plain('court-order')]),
   escalation: z.discriminatedUnion('decision', [answer('acknowledge', { action: z.string().trim().min(1).max(2000) })]),
 } as const;
 
@@ -223,6 +247,9 @@ export const promptRules: Record<Exclude<PromptKind, 'escalation'>, string> = {
   'sign-off': 'R-21',
   'strategy-discussion-outcome': 'R-26',
   'section-47-outcome': 'R-27',
+  'cin-plan-review': 'R-44',
+  'sibling-decision': 'R-34',
+  'accommodation-route': 'R-43',
 };
 
 /** The rule a prompt id's kind serves, read off the id (`<workflowId>~<kind>-<n>`). */

@@ -38,6 +38,7 @@ import { addHours, addWorkingDays, workingDaysBetween } from '../domain/working-
 import { STATUTORY_MAXIMUM_WORKING_DAYS } from '../domain/policy';
 import type { Notification } from '../activities';
 import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
+import { createOutcomeFollowOn, type FollowOnState } from './assessment-outcomes';
 import { consentOverriddenSignal, eventSignal } from './messages';
 import { createOutbound } from './outbound';
 import { applyPromptTiming } from './prompt-timing';
@@ -148,6 +149,8 @@ export interface AssessmentState {
   outcomeSharing: OutcomeSharing[];
   familyComments: Array<{ eventId: string; occurredAt: string }>;
   strategyDiscussions: StrategyDiscussionEntry[];
+  /** R-34, R-42 .. R-45: what the outcome and emergencies started (workflows/assessment-outcomes.ts). */
+  followOn: FollowOnState;
   decisions: DecisionEntry[];
   /** R-25: decisions taken on top of the completed record. */
   subsequentDecisions: DecisionEntry[];
@@ -336,6 +339,29 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     sendNotification('manager', 'strategy-discussion-failed', 'R-13');
   };
 
+  const followOn = createOutcomeFollowOn({
+    engine,
+    outbound,
+    caseContext: () => ({
+      referralId: input.referralId,
+      receivedAt: input.receivedAt,
+      referrerType: input.referrerType,
+      childProtectionConcern: input.childProtectionConcern,
+      team,
+      managerId: input.managerId,
+      localAuthority: input.localAuthority,
+      policy,
+      calendar,
+      idScheme: engine.idScheme,
+    }),
+    childRef: child.childRef,
+    householdChildRefs: input.householdChildRefs,
+    stage: () => stage,
+    strategyDiscussions: () => strategyDiscussions,
+    startStrategyDiscussion: (cause, calledAtMs) => startStrategyDiscussion(cause, calledAtMs),
+    newInformation: (occurredAtMs) => void askAboutNewInformation(occurredAtMs),
+  });
+
   /** While a strategy discussion runs, its section 47 enquiry learns of the child being seen and of a conference. */
   const forwardToSection47 = (event: DomainEvent) => {
     const running = [...strategyDiscussions].reverse().find((entry) => entry.status === 'starting' || entry.status === 'running');
@@ -482,7 +508,28 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
 
   // ---- events ----
 
+  /** R-25: new information on a completed assessment asks the manager's decision (due within the duty decision's time). */
+  const askAboutNewInformation = (occurredAtMs: number): EventVerdict => {
+    const open = engine.openPrompt('duty-decision', 'new-information');
+    if (engine.integrity && open) {
+      // More information while the decision on the first is awaited: the decision stays due when it was.
+      sendNotification('manager', 'new-information', 'R-25', { promptId: open.promptId });
+      return { rule: 'R-25' };
+    }
+    const dueBy = addWorkingDays(calendar, occurredAtMs, policy.dutyDecisionWorkingDays);
+    const prompt = engine.raisePrompt('duty-decision', 'R-25', { dueBy, about: 'new-information', escalatedByWorkflow: true });
+    engine.setDeadline('new-information', dueBy, () => {
+      prompt.overdue = prompt.status === 'open' || prompt.overdue;
+      if (prompt.status !== 'open') return;
+      const escalation = engine.raisePrompt('escalation', 'R-25', { about: 'new-information' });
+      sendNotification('manager', 'duty-decision-overdue', 'R-25', { promptId: escalation.promptId });
+    });
+    sendNotification('manager', 'new-information', 'R-25', { promptId: prompt.promptId });
+    return { rule: 'R-25' };
+  };
+
   const applyEvent = (event: DomainEvent): EventVerdict => {
+    if (followOn.owns(event.type)) return followOn.onEvent(event);
     switch (event.type) {
       case 'child-seen': {
         evidence.childSeen.push({
@@ -570,24 +617,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         // Recorded alongside the outcome, which they never rewrite.
         familyComments.push({ eventId: event.eventId, occurredAt: event.occurredAt });
         return { rule: 'R-24' };
-      case 'new-information': {
-        const open = engine.openPrompt('duty-decision', 'new-information');
-        if (engine.integrity && open) {
-          // More information while the decision on the first is awaited: the decision stays due when it was.
-          sendNotification('manager', 'new-information', 'R-25', { promptId: open.promptId });
-          return { rule: 'R-25' };
-        }
-        const dueBy = addWorkingDays(calendar, Date.parse(event.occurredAt), policy.dutyDecisionWorkingDays);
-        const prompt = engine.raisePrompt('duty-decision', 'R-25', { dueBy, about: 'new-information', escalatedByWorkflow: true });
-        engine.setDeadline('new-information', dueBy, () => {
-          prompt.overdue = prompt.status === 'open' || prompt.overdue;
-          if (prompt.status !== 'open') return;
-          const escalation = engine.raisePrompt('escalation', 'R-25', { about: 'new-information' });
-          sendNotification('manager', 'duty-decision-overdue', 'R-25', { promptId: escalation.promptId });
-        });
-        sendNotification('manager', 'new-information', 'R-25', { promptId: prompt.promptId });
-        return { rule: 'R-25' };
-      }
+      case 'new-information':
+        return askAboutNewInformation(Date.parse(event.occurredAt));
       case 'child-protection-conference-held':
         forwardToSection47(event);
         return { rule: 'R-27' };
@@ -696,6 +727,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         sendCaseRecord('subsequent-decision', { promptId: prompt.promptId, decision: decision.decision, decidedBy: decision.decidedBy, decidedAt: decision.decidedAt });
         return;
       default:
+        followOn.onDecision(prompt, decision);
         return;
     }
   };
@@ -743,6 +775,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         sendNotification('social-worker', `start-${outcome}`, 'R-23', {}, true);
       }
     }
+    // R-42, R-43: the outcome starts its follow-on (cases since the outcomes-follow-on change).
+    followOn.onSignOff(decision);
     sendCaseRecord('assessment-outcome', {
       outcome,
       determinations,
@@ -781,7 +815,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
 
   const validateDecision = (prompt: Prompt, decision: AnyDecision): string | undefined => {
     if (prompt.kind === 'sign-off' && decision.decision === 'sign-off') {
-      return signOffRefusal(decision as SignOffDecision, evidence, homeless16Or17);
+      return signOffRefusal(decision as SignOffDecision, evidence, homeless16Or17) ?? followOn.signOffRefusal(decision as SignOffDecision);
     }
     if (prompt.kind === 'exceed-timescale' && decision.decision === 'approve') {
       const requested = Date.parse((decision as Extract<DecisionFor<'exceed-timescale'>, { decision: 'approve' }>).completionDueAt);
@@ -841,6 +875,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     outcomeSharing,
     familyComments,
     strategyDiscussions,
+    followOn: followOn.state(),
     decisions,
     subsequentDecisions,
     deadlines: engine.pendingDeadlines(),
@@ -875,6 +910,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
 
   /** Why this event cannot be taken now (the stage, or a rule), with no change made; undefined when it can. */
   const refuseEvent = (event: DomainEvent): { rejected: string; rule?: string } | undefined => {
+    if (followOn.owns(event.type)) return followOn.refuseEvent(event);
     const misfit = (engine.integrity ? eventMisfitWithIntegrity : eventMisfit)(event.type, stage, strategyDiscussionRunning());
     if (misfit) return { rejected: misfit };
     if (event.type === 'not-in-education' && isSchoolAge(child, localDateOf(calendar, Date.parse(event.occurredAt))) === false) {
@@ -934,7 +970,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   }
 
   const finished = () =>
-    stage === 'completed' && reviewWindowOver && !strategyDiscussionRunning() && engine.openPrompt('duty-decision') === undefined;
+    stage === 'completed' && reviewWindowOver && !strategyDiscussionRunning() && engine.openPrompt('duty-decision') === undefined && !followOn.keepsOpen();
   await engine.run(finished);
   // Nothing waits on this record any more: what is still open is withdrawn, not left dangling.
   for (const prompt of engine.openPrompts()) engine.withdrawPrompts(prompt.kind, 'the review window closed');

@@ -78,6 +78,9 @@ export const COLLISION_FREE_IDS_PATCH = 'collision-free-ids';
 /** The patch since which completed assessments and held conferences carry their census duration (CensusWorkingDays). */
 export const CENSUS_MEASURES_PATCH = 'census-measures';
 
+/** The patch since which outcomes start their follow-on (R-42 .. R-45, R-34): plans, trackers, consistency at sign-off. */
+export const OUTCOMES_FOLLOW_ON_PATCH = 'outcomes-follow-on';
+
 /**
  * What one workflow run takes through the `recordEvent` update, so that no sender can
  * freeze a case (Temporal refuses every update once a run has had 2,000,
@@ -147,6 +150,8 @@ export class CaseEngine {
   readonly integrity: boolean = patched(DEADLINE_INTEGRITY_PATCH);
   /** Since the census-measures patch: the sign-off asks for the census items, and the census durations are search attributes. */
   readonly censusMeasures: boolean = patched(CENSUS_MEASURES_PATCH);
+  /** Since the outcomes-follow-on patch: outcome consistency at sign-off, child in need plans, emergency action, specialist assessments. */
+  readonly outcomesFollowOn: boolean = patched(OUTCOMES_FOLLOW_ON_PATCH);
   /**
    * How this case builds the ids of the child workflows it starts. Carried from the
    * referral when given (one case, one form: a case started before the change starts its

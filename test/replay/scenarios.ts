@@ -5,11 +5,11 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import { assessmentWorkflowId, referralWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
+import { assessmentWorkflowId, childInNeedPlanWorkflowId, referralWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
 import type { AssessmentState } from '../../workflows/assessment';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import { referralWorkflow } from '../../workflows/referral';
-import { allMet, DAY_MS, HOUR_MS, iso, type AssessmentHarness } from '../support/assessment-harness';
+import { allMet, childInNeedPlan, DAY_MS, HOUR_MS, iso, type AssessmentHarness } from '../support/assessment-harness';
 
 export interface ScenarioRun {
   /** The scenario's name: the fixture file is `<name>.<workflow kind>.json`. */
@@ -90,17 +90,25 @@ export async function assessmentSignedOff(harness: AssessmentHarness): Promise<S
     checklist: allMet(),
     primaryNeedCode: 'N1',
     assessmentFactors: ['3B'],
+    childInNeedPlan: childInNeedPlan(await harness.now()),
   });
   // The referral closes once the assessment's review window is over (time skips to it).
   const referralResult = await referral.result();
   const assessmentResult = await assessment.result();
+  // R-44: the child in need plan the sign-off started: sent to its agencies, reviewed (its review dates have passed) and closed.
+  const plan = harness.env.client.workflow.getHandle(childInNeedPlanWorkflowId(referralId, 'C-1', { kind: 'assessment' }));
+  await send(harness, plan, { type: 'cin-plan-sent', agencyRef: 'AG-1' });
+  await send(harness, plan, { type: 'cin-plan-sent', agencyRef: 'AG-2' });
+  await decide(harness, plan, 'cin-plan-review', 'close', { reasonForClosure: 'RC7' });
+  const planResult = await plan.result();
   return {
     name: 'assessment-signed-off',
     histories: [
       { workflowId: referral.workflowId, kind: 'referral', history: await referral.fetchHistory() },
       { workflowId: assessment.workflowId, kind: 'assessment', history: await assessment.fetchHistory() },
+      { workflowId: plan.workflowId, kind: 'child-in-need-plan', history: await plan.fetchHistory() },
     ],
-    results: { referral: referralResult, assessment: assessmentResult },
+    results: { referral: referralResult, assessment: assessmentResult, plan: planResult },
   };
 }
 
@@ -156,7 +164,7 @@ export async function strategyDiscussionFromDutyDecision(harness: AssessmentHarn
   });
   await decide(harness, discussion, 'strategy-discussion-outcome', 'section-47-enquiry', { attendees: ['police', 'health'] });
   const enquiry = harness.env.client.workflow.getHandle(section47EnquiryWorkflowId(referralId, 'C-1', 1));
-  await decide(harness, enquiry, 'section-47-outcome', 'child-in-need-plan');
+  await decide(harness, enquiry, 'section-47-outcome', 'child-in-need-plan', { childInNeedPlan: childInNeedPlan(await harness.now()) });
   const discussionResult = await discussion.result();
   await decide(harness, assessment, 'allocation', 'allocate', { socialWorkerId: 'SW-1', track: 'S17', assessmentType: 'complex' });
   await send(harness, assessment, { type: 'home-visited', bedroomSeen: true });

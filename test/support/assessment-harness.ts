@@ -144,12 +144,20 @@ export class AssessmentHarness {
           strategyDiscussions?: Array<{ workflowId: string; status: string }>;
           stage?: string;
           section47WorkflowId?: string;
+          followOn?: { childInNeedPlans: Array<{ workflowId: string; status: string }> };
+          childInNeedPlan?: { workflowId: string; status: string };
         }
       | undefined;
     if (!current) return [];
     const running = (entries: Array<{ workflowId: string; status: string }> = []) =>
       entries.filter((entry) => entry.status === 'running' || entry.status === 'starting').map((entry) => entry.workflowId);
-    const children = [...running(current.assessments), ...running(current.strategyDiscussions)];
+    const children = [
+      ...running(current.assessments),
+      ...running(current.strategyDiscussions),
+      // R-44: child in need plans outlive what started them, but a test ends them too.
+      ...running(current.followOn?.childInNeedPlans),
+      ...running(current.childInNeedPlan ? [current.childInNeedPlan] : []),
+    ];
     if (current.stage === 'section-47-enquiry' && current.section47WorkflowId) children.push(current.section47WorkflowId);
     const open: string[] = [];
     for (const childId of children) {
@@ -213,6 +221,23 @@ export async function send(handle: Handle, event: Record<string, unknown> & { ty
   await handle.signal(eventSignal, full);
   return full;
 }
+
+/**
+ * R-44: a complete child in need plan, its review dates and action points counted from
+ * `fromMs` (a sign-off or an enquiry's outcome with 'child-in-need-plan' needs one).
+ */
+export const childInNeedPlan = (fromMs: number, reviewDaysFromNow: number[] = [20, 60]) => ({
+  planManagerId: 'MGR-2',
+  services: [
+    { service: 'family support worker', agencyRef: 'AG-1' },
+    { service: 'school nurse', agencyRef: 'AG-2' },
+  ],
+  actions: [{ actionRef: 'ACT-1', action: 'weekly home visits by the family support worker', owner: 'SW-1', dueBy: iso(fromMs + 10 * DAY_MS) }],
+  reviewDates: reviewDaysFromNow.map((days) => iso(fromMs + days * DAY_MS)),
+  intendedOutcomes: ['the child attends school every day'],
+  contingency: 'a strategy discussion if attendance falls or concerns grow',
+  discussion: { child: { discussed: true, on: iso(fromMs) }, family: { discussed: true, on: iso(fromMs) }, professionals: { discussed: false, reason: 'the network meeting is next week' } },
+});
 
 export const allMet = () => Object.fromEntries(checklistItems.map((item) => [item, { met: true }]));
 
