@@ -81,7 +81,8 @@ export async function childInNeedPlanWorkflow(input: ChildInNeedPlanInput): Prom
   const agencies: ChildInNeedPlanState['agencies'] = planAgencies(plan).map((agencyRef) => ({ agencyRef }));
   const actionsDue: string[] = [];
 
-  const nextScheduled = () => reviews.find((review) => review.status === 'scheduled');
+  const nextScheduled = () =>
+    reviews.filter((review) => review.status === 'scheduled').sort((a, b) => Date.parse(a.dueAt) - Date.parse(b.dueAt))[0];
   const openReview = () => engine.openPrompt('cin-plan-review');
 
   /** A review falls due: the plan's manager is asked (the prompt is due within the policy's response time, then escalates). */

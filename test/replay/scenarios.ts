@@ -92,15 +92,19 @@ export async function assessmentSignedOff(harness: AssessmentHarness): Promise<S
     assessmentFactors: ['3B'],
     childInNeedPlan: childInNeedPlan(await harness.now()),
   });
+  // the child in need plan the sign-off started: sent to its agencies, reviewed early and
+  // closed (while the assessment is open: the test server stops skipping time when a child
+  // closes after its parent).
+  const plan = harness.env.client.workflow.getHandle(childInNeedPlanWorkflowId(referralId, 'C-1', { kind: 'assessment' }));
+  await harness.eventually(() => plan.describe());
+  await send(harness, plan, { type: 'cin-plan-sent', agencyRef: 'AG-1' });
+  await send(harness, plan, { type: 'cin-plan-sent', agencyRef: 'AG-2' });
+  await send(harness, plan, { type: 'cin-plan-review-requested' });
+  await decide(harness, plan, 'cin-plan-review', 'close', { reasonForClosure: 'RC7' });
+  const planResult = await plan.result();
   // The referral closes once the assessment's review window is over (time skips to it).
   const referralResult = await referral.result();
   const assessmentResult = await assessment.result();
-  // the child in need plan the sign-off started: sent to its agencies, reviewed (its review dates have passed) and closed.
-  const plan = harness.env.client.workflow.getHandle(childInNeedPlanWorkflowId(referralId, 'C-1', { kind: 'assessment' }));
-  await send(harness, plan, { type: 'cin-plan-sent', agencyRef: 'AG-1' });
-  await send(harness, plan, { type: 'cin-plan-sent', agencyRef: 'AG-2' });
-  await decide(harness, plan, 'cin-plan-review', 'close', { reasonForClosure: 'RC7' });
-  const planResult = await plan.result();
   return {
     name: 'assessment-signed-off',
     histories: [

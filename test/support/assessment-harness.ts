@@ -6,6 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { buildWorkingCalendar } from '../../activities/calendar';
 import { defaultPolicy } from '../../domain/policy';
+import type { ChildInNeedPlan } from '../../domain/child-in-need-plan';
 import type { AssessmentInput, StrategyDiscussionInput } from '../../domain/process';
 import { checklistItems, type Prompt } from '../../domain/prompts';
 import type { DomainEvent } from '../../domain/events';
@@ -120,6 +121,9 @@ export class AssessmentHarness {
     // Children first: the test server stops skipping time for good when a parent is
     // cancelled while a child it started is still running.
     for (const childId of await this.runningChildren(handle)) await this.finish(this.env.client.workflow.getHandle(childId));
+    // A child in need plan is closed by its own review, not cancelled: the test server stops
+    // skipping time when a child started by another workflow is cancelled.
+    if (await this.closePlan(handle)) return;
     await this.eventually(async () => {
       const described = await handle.describe();
       if ((described.raw.pendingActivities ?? []).length > 0) throw new Error('activities still pending');
@@ -134,6 +138,25 @@ export class AssessmentHarness {
     await this.eventually(async () => {
       if ((await handle.describe()).status.name === 'RUNNING') throw new Error('still running');
     }, 30_000);
+  }
+
+  /** Closes an open child in need plan through a review it asks for (R-44); false when `handle` is no open plan. */
+  private async closePlan(handle: WorkflowHandle): Promise<boolean> {
+    const current = (await handle.query(stateQuery).catch(() => undefined)) as { planManagerId?: string; stage?: string; openPrompts?: Prompt[] } | undefined;
+    if (current?.planManagerId === undefined || current.stage !== 'open') return false;
+    if (!current.openPrompts?.some((prompt) => prompt.kind === 'cin-plan-review')) {
+      await handle.signal(eventSignal, { type: 'cin-plan-review-requested', eventId: `EV-CLOSE-${handle.workflowId.replace(/[^A-Za-z0-9_-]/g, '_').slice(-40)}`, occurredAt: iso(await this.now()), actor: 'SW-1' } as DomainEvent);
+    }
+    const prompt = await this.eventually(async () => {
+      const open = ((await handle.query(stateQuery)) as { openPrompts: Prompt[] }).openPrompts.find((candidate) => candidate.kind === 'cin-plan-review');
+      if (!open) throw new Error('no review prompt yet');
+      return open;
+    });
+    await handle.executeUpdate(decideUpdate, {
+      args: [{ promptId: prompt.promptId, decision: 'close', reasonForClosure: 'RC7', rationale: 'the test is over', decidedBy: 'MGR-1', decidedAt: iso(await this.now()) } as never],
+    });
+    await handle.result();
+    return true;
   }
 
   /** The child workflows a case workflow says are running (assessments, strategy discussions, a section 47 enquiry). */
@@ -226,7 +249,7 @@ export async function send(handle: Handle, event: Record<string, unknown> & { ty
  * R-44: a complete child in need plan, its review dates and action points counted from
  * `fromMs` (a sign-off or an enquiry's outcome with 'child-in-need-plan' needs one).
  */
-export const childInNeedPlan = (fromMs: number, reviewDaysFromNow: number[] = [20, 60]) => ({
+export const childInNeedPlan = (fromMs: number, reviewDaysFromNow: number[] = [20, 60]): ChildInNeedPlan => ({
   planManagerId: 'MGR-2',
   services: [
     { service: 'family support worker', agencyRef: 'AG-1' },
