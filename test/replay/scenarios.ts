@@ -182,6 +182,7 @@ export async function strategyDiscussionFromDutyDecision(harness: AssessmentHarn
     checklist: allMet(),
     primaryNeedCode: 'N1',
     assessmentFactors: ['16A'],
+    childInNeedPlan: childInNeedPlan(await harness.now()),
   });
   const referralResult = await referral.result();
   const assessmentResult = await assessment.result();
