@@ -3,6 +3,7 @@ import { assessmentWorkflowId } from '../../domain/ids';
 import { checklistItems } from '../../domain/prompts';
 import { eventually, newReferralId, startApi, type ApiUnderTest } from '../api/support';
 import { bornYearsAgo } from '../support/assessment-harness';
+import { childInNeedPlan } from '../support/child-in-need-plan-example';
 
 /**
  * A whole assessment driven only through the HTTP API, on the real dev server: referral,
@@ -118,6 +119,7 @@ describe('a whole assessment through the API', () => {
           checklist: Object.fromEntries(checklistItems.map((item) => [item, { met: true }])),
           primaryNeedCode: 'N1',
           assessmentFactors: ['3B'],
+          childInNeedPlan: childInNeedPlan(Date.now()),
         },
       }),
       200,

@@ -6,7 +6,6 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { buildWorkingCalendar } from '../../activities/calendar';
 import { defaultPolicy } from '../../domain/policy';
-import type { ChildInNeedPlan } from '../../domain/child-in-need-plan';
 import type { AssessmentInput, StrategyDiscussionInput } from '../../domain/process';
 import { checklistItems, type Prompt } from '../../domain/prompts';
 import type { DomainEvent } from '../../domain/events';
@@ -245,22 +244,7 @@ export async function send(handle: Handle, event: Record<string, unknown> & { ty
   return full;
 }
 
-/**
- * R-44: a complete child in need plan, its review dates and action points counted from
- * `fromMs` (a sign-off or an enquiry's outcome with 'child-in-need-plan' needs one).
- */
-export const childInNeedPlan = (fromMs: number, reviewDaysFromNow: number[] = [20, 60]): ChildInNeedPlan => ({
-  planManagerId: 'MGR-2',
-  services: [
-    { service: 'family support worker', agencyRef: 'AG-1' },
-    { service: 'school nurse', agencyRef: 'AG-2' },
-  ],
-  actions: [{ actionRef: 'ACT-1', action: 'weekly home visits by the family support worker', owner: 'SW-1', dueBy: iso(fromMs + 10 * DAY_MS) }],
-  reviewDates: reviewDaysFromNow.map((days) => iso(fromMs + days * DAY_MS)),
-  intendedOutcomes: ['the child attends school every day'],
-  contingency: 'a strategy discussion if attendance falls or concerns grow',
-  discussion: { child: { discussed: true, on: iso(fromMs) }, family: { discussed: true, on: iso(fromMs) }, professionals: { discussed: false, reason: 'the network meeting is next week' } },
-});
+export { childInNeedPlan } from './child-in-need-plan-example';
 
 export const allMet = () => Object.fromEntries(checklistItems.map((item) => [item, { met: true }]));
 
