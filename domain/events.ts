@@ -85,6 +85,11 @@ export const domainEventSchema = z
       /** The strategy discussion (its sequence) already held or running for this concern: none is started then. */
       strategyDiscussionSequence: z.number().int().min(1).max(100).optional(),
     }),
+    /** immediate safety recorded as an issue, at any point: a safety planning meeting of the family's network is asked for. */
+    event('immediate-safety-concern', {
+      /** Significant harm is suspected too: a strategy discussion starts as well. */
+      significantHarmSuspected: z.boolean().optional(),
+    }),
     /** a specialist assessment requested during the assessment (kind, provider; occurredAt is the request date). */
     event('specialist-assessment-requested', specialistAssessmentRequestSchema.shape),
     /** its result arrived: new information. */
@@ -129,6 +134,7 @@ export const eventRules: Record<DomainEventType, string> = {
   'new-information': 'R-25',
   'child-protection-conference-held': 'R-27',
   'emergency-action-taken': 'R-34',
+  'immediate-safety-concern': 'R-33',
   'specialist-assessment-requested': 'R-45',
   'specialist-assessment-result-received': 'R-45',
   'cin-plan-sent': 'R-44',

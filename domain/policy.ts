@@ -46,6 +46,12 @@ export const authorityPolicySchema = z
      * (and the manager reminded every `awaitingReminderWorkingDays`), never dropped.
      */
     specialistAssessmentResultWorkingDays: z.number().int().min(1).max(130).optional(),
+    /**
+     * R-33: the safety planning meeting is held within this many working days of immediate
+     * safety being recorded as an issue. No default in the seeds: with none set, the meeting
+     * is listed as awaiting and its prompt takes `promptResponseWorkingDays`.
+     */
+    safetyPlanningMeetingWorkingDays: z.number().int().min(1).max(10).optional(),
     /** How often a step with no time in the policy (see above) is brought back to the manager while it awaits. */
     awaitingReminderWorkingDays: z.number().int().min(1).max(60).default(20),
     bankHolidayRegion: z.enum(bankHolidayRegions).default('england-and-wales'),

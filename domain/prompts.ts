@@ -56,6 +56,12 @@ export const determinationsSchema = z
   })
   .strict();
 
+/** R-33: the actions and commitments of a safety plan: who does what (case content: encrypted payloads only). */
+const safetyCommitmentsSchema = z
+  .array(z.object({ who: z.string().trim().min(1).max(120), does: z.string().trim().min(1).max(2000) }).strict())
+  .min(1, 'R-33: a safety plan records who does what')
+  .max(30, 'at most 30 commitments');
+
 /** Who attended a strategy discussion (R-26): bounded, as every list a decision carries into the history. */
 const attendeesSchema = z.array(z.enum(['police', 'health', 'education', 'social-care', 'other'])).min(1).max(10, 'at most 10 attendees');
 
@@ -137,6 +143,16 @@ export const decisionSchemas = {
   ]),
   /** R-34 (R-3): emergency action for one child asks a decision for each other child of the household. */
   'sibling-decision': z.discriminatedUnion('decision', [plain('assess'), plain('no-action')]),
+  /** R-33: the safety planning meeting of the family's network, facilitated by the social worker: who does what, for how long. */
+  'safety-planning': z.discriminatedUnion('decision', [
+    answer('safety-plan-agreed', { commitments: safetyCommitmentsSchema, agreedUntil: instantSchema }),
+    plain('not-needed'),
+  ]),
+  /** R-33: the safety plan's agreed period has ended: renew it (a new period, its commitments as agreed) or end it. */
+  'safety-plan-review': z.discriminatedUnion('decision', [
+    answer('renew', { agreedUntil: instantSchema, commitments: safetyCommitmentsSchema.optional() }),
+    plain('end'),
+  ]),
   /** R-43: accommodation needed: by which route (a care plan is required). */
   'accommodation-route': z.discriminatedUnion('decision', [plain('section-20-with-consent'), plain('court-order')]),
   escalation: z.discriminatedUnion('decision', [answer('acknowledge', { action: z.string().trim().min(1).max(2000) })]),
@@ -250,6 +266,8 @@ export const promptRules: Record<Exclude<PromptKind, 'escalation'>, string> = {
   'cin-plan-review': 'R-44',
   'sibling-decision': 'R-34',
   'accommodation-route': 'R-43',
+  'safety-planning': 'R-33',
+  'safety-plan-review': 'R-33',
 };
 
 /** The rule a prompt id's kind serves, read off the id (`<workflowId>~<kind>-<n>`). */

@@ -26,6 +26,7 @@ import { needsStrategyDiscussion, outcomeRefusal, type SpecialistAssessmentReque
 import type { CaseContext } from '../domain/process';
 import type { AnyDecision, Prompt } from '../domain/prompts';
 import { addWorkingDays } from '../domain/working-days';
+import { createSafetyPlanning, type SafetyPlanningState } from './assessment-safety';
 import type { CaseEngine, EventVerdict } from './engine';
 import type { Outbound } from './outbound';
 
@@ -75,6 +76,8 @@ export interface FollowOnState {
   specialistAssessments: SpecialistAssessmentEntry[];
   /** R-43: the route to accommodation, once the manager has given it (a care plan is required). */
   accommodationRoute?: string;
+  /** R-33: safety planning with the family's network (workflows/assessment-safety.ts). */
+  safetyPlanning: SafetyPlanningState;
   awaiting: AwaitingStep[];
 }
 
@@ -122,6 +125,7 @@ export interface FollowOnContext {
 
 const OWN_EVENTS = new Set<DomainEvent['type']>([
   'emergency-action-taken',
+  'immediate-safety-concern',
   'specialist-assessment-requested',
   'specialist-assessment-result-received',
   'cin-plan-sent',
@@ -140,6 +144,7 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
   const policy = () => ctx.caseContext().policy;
   const calendar = () => ctx.caseContext().calendar;
   const heldOrRunning = () => ctx.strategyDiscussions().some((entry) => entry.status !== 'failed');
+  const safety = createSafetyPlanning({ engine, outbound, policy, calendar, startStrategyDiscussion: ctx.startStrategyDiscussion });
 
   // ---- R-45: specialist assessments ----
 
@@ -218,6 +223,7 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
       if (!enabled) return { rejected: `${event.type} does not fit an assessment started before outcomes had follow-ons` };
       switch (event.type) {
         case 'emergency-action-taken':
+        case 'immediate-safety-concern':
           return undefined;
         case 'specialist-assessment-requested':
           if (ctx.stage() === 'completed') return { rejected: 'the assessment is completed: a specialist assessment after it is a decision on new information (R-25)', rule: 'R-45' };
@@ -238,6 +244,9 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
         case 'emergency-action-taken':
           emergencyAction(event);
           return { rule: 'R-34' };
+        case 'immediate-safety-concern':
+          safety.onConcern(event);
+          return { rule: 'R-33' };
         case 'specialist-assessment-requested':
           track({ requestRef: event.requestRef, kind: event.kind, provider: event.provider }, Date.parse(event.occurredAt), 'event');
           return { rule: 'R-45' };
@@ -276,7 +285,13 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
     },
 
     /** The follow-on's own prompts; false when the prompt is not one of them. */
+    /** Checks of the follow-on's own decisions against the case (R-33: a period that ends in the future). */
+    validateDecision(prompt: Prompt, decision: AnyDecision): string | undefined {
+      return safety.validateDecision(prompt, decision);
+    },
+
     onDecision(prompt: Prompt, decision: AnyDecision): boolean {
+      if (safety.onDecision(prompt, decision)) return true;
       if (prompt.kind === 'sibling-decision') {
         const entry = siblingDecisions.find((candidate) => candidate.promptId === prompt.promptId);
         if (entry) entry.decision = decision.decision;
@@ -301,7 +316,10 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
       const awaiting: AwaitingStep[] = specialistAssessments
         .filter((entry) => entry.status === 'awaiting' && entry.resultDueAt === undefined)
         .map((entry) => ({ step: 'specialist-assessment-result', rule: 'R-45', ref: entry.requestRef, since: entry.requestedAt, reason: 'the policy sets no time for the result (specialistAssessmentResultWorkingDays)' }));
-      return { childInNeedPlans, emergencyActions, siblingDecisions, specialistAssessments, accommodationRoute, awaiting };
+      if (safety.awaitingWithoutTime()) {
+        awaiting.push({ step: 'safety-planning-meeting', rule: 'R-33', since: safety.state().concernAt!, reason: 'the policy sets no time for the meeting (safetyPlanningMeetingWorkingDays)' });
+      }
+      return { childInNeedPlans, emergencyActions, siblingDecisions, specialistAssessments, accommodationRoute, safetyPlanning: safety.state(), awaiting };
     },
   };
 }

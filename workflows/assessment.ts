@@ -817,6 +817,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     if (prompt.kind === 'sign-off' && decision.decision === 'sign-off') {
       return signOffRefusal(decision as SignOffDecision, evidence, homeless16Or17) ?? followOn.signOffRefusal(decision as SignOffDecision);
     }
+    const followOnRefusal = followOn.validateDecision(prompt, decision);
+    if (followOnRefusal) return followOnRefusal;
     if (prompt.kind === 'exceed-timescale' && decision.decision === 'approve') {
       const requested = Date.parse((decision as Extract<DecisionFor<'exceed-timescale'>, { decision: 'approve' }>).completionDueAt);
       if (completionDueAt !== undefined && requested <= completionDueAt) {

@@ -277,3 +277,56 @@ describe('specialist assessments (R-45)', () => {
     expect(await handle.result()).toMatchObject({ stage: 'completed', outcome: 'specialist-assessment' });
   });
 });
+
+describe('safety planning (R-33)', () => {
+  it('R-33 immediate safety asks for a safety planning meeting (listed as awaiting with no time in the policy); the plan records who does what and, at the end of its period, asks to renew or end it', async () => {
+    const handle = await harness.start(await harness.input('REF-8301'));
+    await allocate(harness, handle);
+    await send(handle, { type: 'immediate-safety-concern' }, await harness.now());
+    const asked = await state(handle);
+    const prompt = openPrompt(asked, 'safety-planning');
+    expect(prompt).toMatchObject({ rule: 'R-33', allowedDecisions: ['safety-plan-agreed', 'not-needed'] });
+    expect(asked.followOn.safetyPlanning).toMatchObject({ status: 'meeting-awaited', plans: [] });
+    expect(asked.followOn.awaiting).toEqual([expect.objectContaining({ step: 'safety-planning-meeting', rule: 'R-33' })]);
+    expect(asked.strategyDiscussions).toEqual([]);
+    await harness.eventually(() => expect(harness.notifications(handle.workflowId)).toContainEqual(expect.objectContaining({ recipient: 'social-worker', reason: 'safety-planning-meeting-needed' })));
+    // A second concern while the meeting is awaited asks nothing new.
+    await send(handle, { type: 'immediate-safety-concern' }, await harness.now());
+    expect((await state(handle)).openPrompts.filter((p) => p.kind === 'safety-planning')).toHaveLength(1);
+
+    const now = await harness.now();
+    const commitments = [{ who: 'maternal grandmother', does: 'stays overnight every night' }];
+    const past = await decide(handle, prompt.promptId, 'safety-plan-agreed', now, { commitments, agreedUntil: iso(now - DAY_MS) }).catch((e: unknown) => e);
+    expect(failure(past).message).toMatch(/R-33.*agreedUntil/);
+    await decide(handle, prompt.promptId, 'safety-plan-agreed', now, { commitments, agreedUntil: iso(now + 7 * DAY_MS) });
+    const agreed = await state(handle);
+    expect(agreed.followOn.safetyPlanning).toMatchObject({ status: 'in-force', plans: [{ version: 1, agreedUntil: iso(now + 7 * DAY_MS), commitments }] });
+    expect(agreed.followOn.awaiting).toEqual([]);
+    expect(agreed.deadlines.map((deadline) => deadline.name)).toContain('safety-plan-end');
+
+    await harness.env.sleep(7 * DAY_MS + 60_000);
+    const review = await harness.eventually(async () => openPrompt(await state(handle), 'safety-plan-review'));
+    expect(review).toMatchObject({ rule: 'R-33', allowedDecisions: ['renew', 'end'] });
+    const later = await harness.now();
+    await decide(handle, review.promptId, 'renew', later, { agreedUntil: iso(later + 14 * DAY_MS) });
+    const renewed = await state(handle);
+    expect(renewed.followOn.safetyPlanning.plans).toHaveLength(2);
+    expect(renewed.followOn.safetyPlanning.plans[1]).toMatchObject({ version: 2, commitments, agreedUntil: iso(later + 14 * DAY_MS) });
+    await harness.finish(handle);
+  });
+
+  it('R-33 with a time in the policy the meeting is due then; significant harm still starts a strategy discussion (R-13)', async () => {
+    const handle = await harness.start(await harness.input('REF-8302', { policy: { ...defaultPolicy, safetyPlanningMeetingWorkingDays: 2 } }));
+    await allocate(harness, handle);
+    await send(handle, { type: 'immediate-safety-concern', significantHarmSuspected: true }, await harness.now());
+    const current = await harness.eventually(async () => {
+      const now = await state(handle);
+      expect(now.strategyDiscussions).toEqual([expect.objectContaining({ cause: 'immediate-safety-concern' })]);
+      return now;
+    });
+    expect(openPrompt(current, 'safety-planning').dueBy).toBe(current.followOn.safetyPlanning.meetingDueAt);
+    expect(current.followOn.safetyPlanning.meetingDueAt).toBeDefined();
+    expect(current.followOn.awaiting).toEqual([]);
+    await harness.finish(handle);
+  });
+});
