@@ -14,7 +14,7 @@ const freeText = z.string().trim().min(1).max(4000);
  * is written to the workflow's history): generous against what fieldwork records, tight
  * against a runaway sender. Strings are bounded where they are declared.
  */
-export const EVENT_LIST_LIMITS = { engagementAttempts: 100, analysisSources: 50 } as const;
+export const EVENT_LIST_LIMITS = { engagementAttempts: 100, analysisSources: 50, planActions: 50, planContacts: 50 } as const;
 
 const eventBase = {
   eventId: opaqueRef('eventId'),
@@ -85,6 +85,40 @@ export const domainEventSchema = z
       /** The strategy discussion (its sequence) already held or running for this concern: none is started then. */
       strategyDiscussionSequence: z.number().int().min(1).max(100).optional(),
     }),
+    /**
+     * R-31: the assessment plan, a new version each time (old versions are kept): each action
+     * and stage with its owner and target date, and who will be seen or contacted, how and when.
+     */
+    event('assessment-plan-recorded', {
+      actions: z
+        .array(
+          z
+            .object({
+              actionRef: opaqueRef('actionRef'),
+              stage: z.string().trim().min(1).max(120).optional(),
+              action: freeText,
+              owner: z.string().trim().min(1).max(120),
+              dueBy: instantSchema,
+            })
+            .strict(),
+        )
+        .min(1, 'R-31: the plan gives each action an owner and a target date')
+        .max(EVENT_LIST_LIMITS.planActions),
+      contacts: z
+        .array(
+          z
+            .object({
+              who: z.enum(['child', 'parent', 'absent-parent', 'wider-family', 'network', 'professional']),
+              ref: opaqueRef('ref').optional(),
+              how: z.enum(['visit', 'meeting', 'phone', 'letter', 'message', 'other']),
+              when: instantSchema,
+            })
+            .strict(),
+        )
+        .max(EVENT_LIST_LIMITS.planContacts),
+    }),
+    /** an action of the assessment plan was done. */
+    event('assessment-plan-action-done', { actionRef: opaqueRef('actionRef') }),
     /** immediate safety recorded as an issue, at any point: a safety planning meeting of the family's network is asked for. */
     event('immediate-safety-concern', {
       /** Significant harm is suspected too: a strategy discussion starts as well. */
@@ -135,6 +169,8 @@ export const eventRules: Record<DomainEventType, string> = {
   'child-protection-conference-held': 'R-27',
   'emergency-action-taken': 'R-34',
   'immediate-safety-concern': 'R-33',
+  'assessment-plan-recorded': 'R-31',
+  'assessment-plan-action-done': 'R-31',
   'specialist-assessment-requested': 'R-45',
   'specialist-assessment-result-received': 'R-45',
   'cin-plan-sent': 'R-44',

@@ -8,6 +8,10 @@ import { z } from 'zod';
  */
 export const bankHolidayRegions = ['england-and-wales', 'scotland', 'northern-ireland'] as const;
 
+/** R-32: the events that change a child's circumstances (004), each of which may prompt a plan review. */
+export const planReviewTriggers = ['new-information', 'significant-harm-suspected', 'immediate-safety-concern', 'strategy-discussion', 'emergency-action'] as const;
+export type PlanReviewTrigger = (typeof planReviewTriggers)[number];
+
 export const authorityPolicySchema = z
   .object({
     /** R-1: duty decision within this many working days of the referral. */
@@ -52,6 +56,12 @@ export const authorityPolicySchema = z
      * is listed as awaiting and its prompt takes `promptResponseWorkingDays`.
      */
     safetyPlanningMeetingWorkingDays: z.number().int().min(1).max(10).optional(),
+    /** R-31: the assessment plan is recorded within this many working days of allocation. No default in the seeds: with none set, an assessment without a plan lists it as awaiting. */
+    assessmentPlanWorkingDays: z.number().int().min(1).max(20).optional(),
+    /** R-32: which events that change the child's circumstances prompt a plan review; with none set, every one the rule names. */
+    planReviewTriggers: z.array(z.enum(planReviewTriggers)).max(planReviewTriggers.length).optional(),
+    /** R-32: the plan review is due within this many working days. No default in the seeds: with none set, listed as awaiting (its prompt takes `promptResponseWorkingDays`). */
+    planReviewWorkingDays: z.number().int().min(1).max(10).optional(),
     /** How often a step with no time in the policy (see above) is brought back to the manager while it awaits. */
     awaitingReminderWorkingDays: z.number().int().min(1).max(60).default(20),
     bankHolidayRegion: z.enum(bankHolidayRegions).default('england-and-wales'),

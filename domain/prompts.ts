@@ -143,6 +143,10 @@ export const decisionSchemas = {
   ]),
   /** emergency action for one child asks a decision for each other child of the household. */
   'sibling-decision': z.discriminatedUnion('decision', [plain('assess'), plain('no-action')]),
+  /** an action of the assessment plan passed its date undone: it was done, or a new date is set. */
+  'plan-action-overdue': z.discriminatedUnion('decision', [plain('done'), answer('new-date', { dueBy: instantSchema })]),
+  /** circumstances changed: the plan is reviewed (a new version recorded closes this), or "no change" with the reason as rationale. */
+  'assessment-plan-review': z.discriminatedUnion('decision', [plain('no-change')]),
   /** the safety planning meeting of the family's network, facilitated by the social worker: who does what, for how long. */
   'safety-planning': z.discriminatedUnion('decision', [
     answer('safety-plan-agreed', { commitments: safetyCommitmentsSchema, agreedUntil: instantSchema }),
@@ -267,6 +271,8 @@ export const promptRules: Record<Exclude<PromptKind, 'escalation'>, string> = {
   'sibling-decision': 'R-34',
   'accommodation-route': 'R-43',
   'safety-planning': 'R-33',
+  'plan-action-overdue': 'R-31',
+  'assessment-plan-review': 'R-32',
   'safety-plan-review': 'R-33',
 };
 

@@ -23,9 +23,11 @@ import type { ChildInNeedPlan, ChildInNeedPlanInput, PlanOrigin } from '../domai
 import type { DomainEvent } from '../domain/events';
 import { childInNeedPlanWorkflowId } from '../domain/ids';
 import { needsStrategyDiscussion, outcomeRefusal, type SpecialistAssessmentRequest } from '../domain/outcomes';
+import type { PlanReviewTrigger } from '../domain/policy';
 import type { CaseContext } from '../domain/process';
 import type { AnyDecision, Prompt } from '../domain/prompts';
 import { addWorkingDays } from '../domain/working-days';
+import { createAssessmentPlan, type AssessmentPlanState } from './assessment-plan';
 import { createSafetyPlanning, type SafetyPlanningState } from './assessment-safety';
 import type { CaseEngine, EventVerdict } from './engine';
 import type { Outbound } from './outbound';
@@ -76,6 +78,8 @@ export interface FollowOnState {
   specialistAssessments: SpecialistAssessmentEntry[];
   /** R-43: the route to accommodation, once the manager has given it (a care plan is required). */
   accommodationRoute?: string;
+  /** R-31 / R-32: the assessment plan, its versions, actions and reviews (workflows/assessment-plan.ts). */
+  assessmentPlan: AssessmentPlanState;
   /** R-33: safety planning with the family's network (workflows/assessment-safety.ts). */
   safetyPlanning: SafetyPlanningState;
   awaiting: AwaitingStep[];
@@ -126,6 +130,8 @@ export interface FollowOnContext {
 const OWN_EVENTS = new Set<DomainEvent['type']>([
   'emergency-action-taken',
   'immediate-safety-concern',
+  'assessment-plan-recorded',
+  'assessment-plan-action-done',
   'specialist-assessment-requested',
   'specialist-assessment-result-received',
   'cin-plan-sent',
@@ -145,6 +151,11 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
   const calendar = () => ctx.caseContext().calendar;
   const heldOrRunning = () => ctx.strategyDiscussions().some((entry) => entry.status !== 'failed');
   const safety = createSafetyPlanning({ engine, outbound, policy, calendar, startStrategyDiscussion: ctx.startStrategyDiscussion });
+  const plan = createAssessmentPlan({ engine, outbound, policy, calendar, inProgress: () => ctx.stage() === 'in-progress' || ctx.stage() === 'awaiting-sign-off' });
+  /** R-32: a change of circumstances (only in cases since the change). */
+  const circumstancesChanged = (trigger: PlanReviewTrigger, atMs: number) => {
+    if (enabled) plan.circumstancesChanged(trigger, atMs);
+  };
 
   // ---- R-45: specialist assessments ----
 
@@ -184,7 +195,11 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
     engine.withdrawPrompts('escalation', 'the result arrived', `specialist-result:${entry.requestRef}`);
     // R-45 / R-25: the result is new information: on a completed assessment, the manager decides on it.
     if (ctx.stage() === 'completed') ctx.newInformation(Date.parse(event.occurredAt));
-    else outbound.notify('social-worker', 'specialist-assessment-result', 'R-45', { target: entry.requestRef });
+    else {
+      outbound.notify('social-worker', 'specialist-assessment-result', 'R-45', { target: entry.requestRef });
+      // It feeds a single plan of action (004): the plan is reviewed (R-32).
+      circumstancesChanged('new-information', Date.parse(event.occurredAt));
+    }
   };
 
   // ---- R-34: emergency protective action ----
@@ -225,6 +240,11 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
         case 'emergency-action-taken':
         case 'immediate-safety-concern':
           return undefined;
+        case 'assessment-plan-recorded':
+        case 'assessment-plan-action-done': {
+          const refusal = plan.refuse(event);
+          return refusal ? { rejected: refusal, rule: 'R-31' } : undefined;
+        }
         case 'specialist-assessment-requested':
           if (ctx.stage() === 'completed') return { rejected: 'the assessment is completed: a specialist assessment after it is a decision on new information (R-25)', rule: 'R-45' };
           if (specialistAssessments.some((entry) => entry.requestRef === event.requestRef)) return { rejected: `specialist assessment ${event.requestRef} is already requested`, rule: 'R-45' };
@@ -243,10 +263,18 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
       switch (event.type) {
         case 'emergency-action-taken':
           emergencyAction(event);
+          circumstancesChanged('emergency-action', Date.parse(event.occurredAt));
           return { rule: 'R-34' };
         case 'immediate-safety-concern':
           safety.onConcern(event);
+          circumstancesChanged('immediate-safety-concern', Date.parse(event.occurredAt));
           return { rule: 'R-33' };
+        case 'assessment-plan-recorded':
+          plan.onPlan(event);
+          return { rule: 'R-31' };
+        case 'assessment-plan-action-done':
+          plan.onActionDone(event);
+          return { rule: 'R-31' };
         case 'specialist-assessment-requested':
           track({ requestRef: event.requestRef, kind: event.kind, provider: event.provider }, Date.parse(event.occurredAt), 'event');
           return { rule: 'R-45' };
@@ -287,11 +315,19 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
     /** The follow-on's own prompts; false when the prompt is not one of them. */
     /** Checks of the follow-on's own decisions against the case (R-33: a period that ends in the future). */
     validateDecision(prompt: Prompt, decision: AnyDecision): string | undefined {
-      return safety.validateDecision(prompt, decision);
+      return safety.validateDecision(prompt, decision) ?? plan.validateDecision(prompt, decision);
     },
 
+    /** R-31: the assessment was allocated (the plan is due from then, where the policy says when). */
+    onAllocated(allocatedAtMs: number): void {
+      if (enabled) plan.onAllocated(allocatedAtMs);
+    },
+
+    /** R-32: the assessment saw a change of circumstances (significant harm suspected, a strategy discussion's outcome). */
+    circumstancesChanged,
+
     onDecision(prompt: Prompt, decision: AnyDecision): boolean {
-      if (safety.onDecision(prompt, decision)) return true;
+      if (safety.onDecision(prompt, decision) || plan.onDecision(prompt, decision)) return true;
       if (prompt.kind === 'sibling-decision') {
         const entry = siblingDecisions.find((candidate) => candidate.promptId === prompt.promptId);
         if (entry) entry.decision = decision.decision;
@@ -319,7 +355,8 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
       if (safety.awaitingWithoutTime()) {
         awaiting.push({ step: 'safety-planning-meeting', rule: 'R-33', since: safety.state().concernAt!, reason: 'the policy sets no time for the meeting (safetyPlanningMeetingWorkingDays)' });
       }
-      return { childInNeedPlans, emergencyActions, siblingDecisions, specialistAssessments, accommodationRoute, safetyPlanning: safety.state(), awaiting };
+      for (const step of plan.awaiting()) awaiting.push({ ...step, since: engine.now() });
+      return { childInNeedPlans, emergencyActions, siblingDecisions, specialistAssessments, accommodationRoute, assessmentPlan: plan.state(), safetyPlanning: safety.state(), awaiting };
     },
   };
 }

@@ -329,6 +329,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     // no section 47 enquiry → the assessment continues under section 17.
     if (result.outcome === 'no-section-47' && !strategyDiscussionRunning()) track = 'S17';
     engine.log({ source: 'engine', type: 'strategy-discussion-concluded', ref: entry.workflowId, status: 'applied', rule: 'R-13', reason: result.outcome });
+    followOn.circumstancesChanged('strategy-discussion', Date.now());
     sendCaseRecord('strategy-discussion-result', { sequence: entry.sequence, workflowId: entry.workflowId, outcome: result.outcome, heldAt: result.heldAt });
   };
 
@@ -573,6 +574,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         return { rule: 'R-2' };
       case 'significant-harm-suspected':
         startStrategyDiscussion(event.type, Date.parse(event.occurredAt));
+        followOn.circumstancesChanged('significant-harm-suspected', Date.parse(event.occurredAt));
         return { rule: 'R-13' };
       case 'crime-suspected':
         // immediately, ahead of anything else waiting to go out.
@@ -652,6 +654,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         allocatedAt = allocation.decidedAt;
         if (allocation.primaryNeedCode !== undefined) primaryNeedCode = allocation.primaryNeedCode;
         stage = 'in-progress';
+        followOn.onAllocated(decidedAtMs);
         if (engine.integrity) {
           overdue.allocation = false;
           engine.clearDeadline('allocation');

@@ -235,7 +235,7 @@ describe('specialist assessments (R-45)', () => {
     await send(handle, { type: 'specialist-assessment-requested', requestRef: 'SA-1', kind: 'psychological', provider: 'clinic' }, at);
     const requested = await state(handle);
     expect(requested.followOn.specialistAssessments).toEqual([expect.objectContaining({ requestRef: 'SA-1', kind: 'parenting-capacity', requestedAt: iso(at), status: 'awaiting', requestedBy: 'event' })]);
-    expect(requested.followOn.awaiting).toEqual([expect.objectContaining({ step: 'specialist-assessment-result', rule: 'R-45', ref: 'SA-1' })]);
+    expect(requested.followOn.awaiting.filter((step) => step.rule === 'R-45')).toEqual([expect.objectContaining({ step: 'specialist-assessment-result', rule: 'R-45', ref: 'SA-1' })]);
     expect(requested.record.filter((entry) => entry.type === 'specialist-assessment-requested').map((entry) => entry.status)).toEqual(['applied', 'rejected']);
     // Never dropped: the manager is reminded while the result is awaited.
     expect(requested.deadlines.map((deadline) => deadline.name)).toContain('specialist-reminder:SA-1');
@@ -243,7 +243,7 @@ describe('specialist assessments (R-45)', () => {
     await send(handle, { type: 'specialist-assessment-result-received', requestRef: 'SA-1' }, await harness.now());
     const received = await state(handle);
     expect(received.followOn.specialistAssessments[0]).toMatchObject({ status: 'received' });
-    expect(received.followOn.awaiting).toEqual([]);
+    expect(received.followOn.awaiting.filter((step) => step.rule === 'R-45')).toEqual([]);
     expect(received.deadlines.map((deadline) => deadline.name)).not.toContain('specialist-reminder:SA-1');
     await harness.eventually(() => expect(harness.notifications(handle.workflowId)).toContainEqual(expect.objectContaining({ recipient: 'social-worker', reason: 'specialist-assessment-result', target: 'SA-1' })));
     await harness.finish(handle);
@@ -287,7 +287,7 @@ describe('safety planning (R-33)', () => {
     const prompt = openPrompt(asked, 'safety-planning');
     expect(prompt).toMatchObject({ rule: 'R-33', allowedDecisions: ['safety-plan-agreed', 'not-needed'] });
     expect(asked.followOn.safetyPlanning).toMatchObject({ status: 'meeting-awaited', plans: [] });
-    expect(asked.followOn.awaiting).toEqual([expect.objectContaining({ step: 'safety-planning-meeting', rule: 'R-33' })]);
+    expect(asked.followOn.awaiting.filter((step) => step.rule === 'R-33')).toEqual([expect.objectContaining({ step: 'safety-planning-meeting', rule: 'R-33' })]);
     expect(asked.strategyDiscussions).toEqual([]);
     await harness.eventually(() => expect(harness.notifications(handle.workflowId)).toContainEqual(expect.objectContaining({ recipient: 'social-worker', reason: 'safety-planning-meeting-needed' })));
     // A second concern while the meeting is awaited asks nothing new.
@@ -301,7 +301,7 @@ describe('safety planning (R-33)', () => {
     await decide(handle, prompt.promptId, 'safety-plan-agreed', now, { commitments, agreedUntil: iso(now + 7 * DAY_MS) });
     const agreed = await state(handle);
     expect(agreed.followOn.safetyPlanning).toMatchObject({ status: 'in-force', plans: [{ version: 1, agreedUntil: iso(now + 7 * DAY_MS), commitments }] });
-    expect(agreed.followOn.awaiting).toEqual([]);
+    expect(agreed.followOn.awaiting.filter((step) => step.rule === 'R-33')).toEqual([]);
     expect(agreed.deadlines.map((deadline) => deadline.name)).toContain('safety-plan-end');
 
     await harness.env.sleep(7 * DAY_MS + 60_000);
@@ -326,7 +326,85 @@ describe('safety planning (R-33)', () => {
     });
     expect(openPrompt(current, 'safety-planning').dueBy).toBe(current.followOn.safetyPlanning.meetingDueAt);
     expect(current.followOn.safetyPlanning.meetingDueAt).toBeDefined();
-    expect(current.followOn.awaiting).toEqual([]);
+    expect(current.followOn.awaiting.filter((step) => step.rule === 'R-33')).toEqual([]);
+    await harness.finish(handle);
+  });
+});
+
+describe('the assessment plan (R-31, R-32)', () => {
+  const planEvent = (nowMs: number, actions: Array<[string, number]>) => ({
+    type: 'assessment-plan-recorded' as const,
+    actions: actions.map(([actionRef, days]) => ({ actionRef, stage: 'information gathering', action: 'contact the school and the GP', owner: 'SW-1', dueBy: iso(nowMs + days * DAY_MS) })),
+    contacts: [
+      { who: 'absent-parent', ref: 'PAR-2', how: 'phone', when: iso(nowMs + 2 * DAY_MS) },
+      { who: 'professional', how: 'meeting', when: iso(nowMs + 3 * DAY_MS) },
+    ],
+  });
+
+  it('R-31 the plan gives each action an owner and a date; one passed undone prompts the social worker and supervisor to act and set a new date; with no time in the policy an assessment without a plan lists it as awaiting', async () => {
+    const handle = await harness.start(await harness.input('REF-8401'));
+    await allocate(harness, handle);
+    const allocated = await state(handle);
+    expect(allocated.followOn.awaiting).toEqual([expect.objectContaining({ step: 'assessment-plan', rule: 'R-31' })]);
+    const now = await harness.now();
+    await send(handle, planEvent(now, [['ACT-1', 2], ['ACT-2', 4]]), now);
+    const planned = await state(handle);
+    expect(planned.followOn.awaiting).toEqual([]);
+    expect(planned.followOn.assessmentPlan.versions).toHaveLength(1);
+    expect(planned.deadlines.map((deadline) => deadline.name)).toEqual(expect.arrayContaining(['assessment-plan-action:ACT-1', 'assessment-plan-action:ACT-2']));
+    await send(handle, { type: 'assessment-plan-action-done', actionRef: 'ACT-2' }, now);
+
+    await harness.env.sleep(2 * DAY_MS + 60_000);
+    const overdue = await harness.eventually(async () => openPrompt(await state(handle), 'plan-action-overdue'));
+    expect(overdue).toMatchObject({ rule: 'R-31', about: 'ACT-1', allowedDecisions: ['done', 'new-date'] });
+    await harness.eventually(() => {
+      const sent = harness.notifications(handle.workflowId).filter((n) => n.reason === 'plan-action-overdue');
+      expect(sent.map((n) => n.recipient).sort()).toEqual(['manager', 'social-worker']);
+    });
+    const later = await harness.now();
+    await decide(handle, overdue.promptId, 'new-date', later, { dueBy: iso(later + 5 * DAY_MS) });
+    const moved = await state(handle);
+    expect(moved.followOn.assessmentPlan.actions).toEqual([
+      { actionRef: 'ACT-1', dueBy: iso(later + 5 * DAY_MS), done: false, overdue: false },
+      { actionRef: 'ACT-2', dueBy: iso(now + 4 * DAY_MS), done: true, overdue: false },
+    ]);
+    expect(moved.deadlines.map((deadline) => deadline.name)).toContain('assessment-plan-action:ACT-1');
+    expect(moved.deadlines.map((deadline) => deadline.name)).not.toContain('assessment-plan-action:ACT-2');
+    await harness.finish(handle);
+  });
+
+  it('R-31 with a time in the policy a missing plan escalates to the manager', async () => {
+    const handle = await harness.start(await harness.input('REF-8402', { policy: { ...defaultPolicy, assessmentPlanWorkingDays: 2 } }));
+    const allocated = await allocate(harness, handle);
+    expect(allocated.followOn.assessmentPlan.dueAt).toBeDefined();
+    expect(allocated.followOn.awaiting).toEqual([]);
+    await harness.env.sleep(Date.parse(allocated.followOn.assessmentPlan.dueAt!) - (await harness.now()) + 60_000);
+    await harness.eventually(async () => expect(await state(handle)).toMatchObject({ followOn: { assessmentPlan: { overdue: true } }, openPrompts: expect.arrayContaining([expect.objectContaining({ kind: 'escalation', rule: 'R-31', about: 'assessment-plan' })]) }));
+    await send(handle, planEvent(await harness.now(), [['ACT-1', 5]]), await harness.now());
+    expect((await state(handle)).openPrompts.filter((p) => p.kind === 'escalation')).toEqual([]);
+    await harness.finish(handle);
+  });
+
+  it('R-32 a change of circumstances prompts a plan review: a new version (old versions kept) or "no change" with the reason', async () => {
+    const handle = await harness.start(await harness.input('REF-8403'));
+    await allocate(harness, handle);
+    const now = await harness.now();
+    await send(handle, planEvent(now, [['ACT-1', 10]]), now);
+    await send(handle, { type: 'immediate-safety-concern' }, now);
+    const asked = await state(handle);
+    const review = openPrompt(asked, 'assessment-plan-review');
+    expect(review).toMatchObject({ rule: 'R-32', allowedDecisions: ['no-change'] });
+    expect(asked.followOn.awaiting).toEqual(expect.arrayContaining([expect.objectContaining({ step: 'assessment-plan-review', rule: 'R-32' })]));
+    await send(handle, planEvent(now, [['ACT-1', 10], ['ACT-3', 12]]), now);
+    const versioned = await state(handle);
+    expect(versioned.followOn.assessmentPlan.versions.map((version) => version.version)).toEqual([1, 2]);
+    expect(versioned.followOn.assessmentPlan.reviews).toEqual([expect.objectContaining({ trigger: 'immediate-safety-concern', outcome: 'new-version' })]);
+    expect(versioned.openPrompts.map((p) => p.kind)).not.toContain('assessment-plan-review');
+
+    await send(handle, { type: 'emergency-action-taken', kind: 'police-protection', decidedBy: 'MGR-1' }, await harness.now());
+    const again = openPrompt(await state(handle), 'assessment-plan-review');
+    await decide(handle, again.promptId, 'no-change', await harness.now());
+    expect((await state(handle)).followOn.assessmentPlan.reviews[1]).toMatchObject({ trigger: 'emergency-action', outcome: 'no-change' });
     await harness.finish(handle);
   });
 });
