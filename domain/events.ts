@@ -119,6 +119,8 @@ export const domainEventSchema = z
     }),
     /** an action of the assessment plan was done. */
     event('assessment-plan-action-done', { actionRef: opaqueRef('actionRef') }),
+    /** an unborn child's birth (occurredAt is when): after completion, the manager decides whether to update the assessment. */
+    event('child-born', {}),
     /** immediate safety recorded as an issue, at any point: a safety planning meeting of the family's network is asked for. */
     event('immediate-safety-concern', {
       /** Significant harm is suspected too: a strategy discussion starts as well. */
@@ -169,6 +171,7 @@ export const eventRules: Record<DomainEventType, string> = {
   'child-protection-conference-held': 'R-27',
   'emergency-action-taken': 'R-34',
   'immediate-safety-concern': 'R-33',
+  'child-born': 'R-47',
   'assessment-plan-recorded': 'R-31',
   'assessment-plan-action-done': 'R-31',
   'specialist-assessment-requested': 'R-45',

@@ -62,6 +62,8 @@ export const authorityPolicySchema = z
     planReviewTriggers: z.array(z.enum(planReviewTriggers)).max(planReviewTriggers.length).optional(),
     /** R-32: the plan review is due within this many working days. No default in the seeds: with none set, listed as awaiting (its prompt takes `promptResponseWorkingDays`). */
     planReviewWorkingDays: z.number().int().min(1).max(10).optional(),
+    /** R-47: a completed pre-birth assessment is disclosed to the parents within this many working days. No default in the seeds: with none set, listed as awaiting. */
+    preBirthDisclosureWorkingDays: z.number().int().min(1).max(20).optional(),
     /** How often a step with no time in the policy (see above) is brought back to the manager while it awaits. */
     awaitingReminderWorkingDays: z.number().int().min(1).max(60).default(20),
     bankHolidayRegion: z.enum(bankHolidayRegions).default('england-and-wales'),

@@ -147,6 +147,13 @@ export const decisionSchemas = {
   'plan-action-overdue': z.discriminatedUnion('decision', [plain('done'), answer('new-date', { dueBy: instantSchema })]),
   /** circumstances changed: the plan is reviewed (a new version recorded closes this), or "no change" with the reason as rationale. */
   'assessment-plan-review': z.discriminatedUnion('decision', [plain('no-change')]),
+  /** a pre-birth assessment on its completion is disclosed to the parents and, if they have instructed one, their solicitor. */
+  'pre-birth-disclosure': z.discriminatedUnion('decision', [
+    answer('disclosed', { solicitorInstructed: z.boolean(), disclosedToSolicitor: z.boolean().optional() }),
+    plain('withheld'),
+  ]),
+  /** the birth, or another event that could change the conclusion on risk or care planning: update the assessment (on top, R-25) or not. */
+  'pre-birth-update': z.discriminatedUnion('decision', [plain('update-assessment'), plain('no-update')]),
   /** the safety planning meeting of the family's network, facilitated by the social worker: who does what, for how long. */
   'safety-planning': z.discriminatedUnion('decision', [
     answer('safety-plan-agreed', { commitments: safetyCommitmentsSchema, agreedUntil: instantSchema }),
@@ -271,6 +278,8 @@ export const promptRules: Record<Exclude<PromptKind, 'escalation'>, string> = {
   'sibling-decision': 'R-34',
   'accommodation-route': 'R-43',
   'safety-planning': 'R-33',
+  'pre-birth-disclosure': 'R-47',
+  'pre-birth-update': 'R-47',
   'plan-action-overdue': 'R-31',
   'assessment-plan-review': 'R-32',
   'safety-plan-review': 'R-33',

@@ -82,6 +82,8 @@ export interface FollowOnState {
   assessmentPlan: AssessmentPlanState;
   /** safety planning with the family's network (workflows/assessment-safety.ts). */
   safetyPlanning: SafetyPlanningState;
+  /** a pre-birth assessment: its disclosure after completion, the birth, and decisions on updating it. */
+  preBirth: { applies: boolean; bornAt?: string; disclosureDueAt?: string; disclosure?: string; solicitorInstructed?: boolean; updateDecisions?: string[] };
   awaiting: AwaitingStep[];
 }
 
@@ -118,6 +120,8 @@ export interface FollowOnContext {
   /** The case context the plan's workflow inherits (team as the assessment has it now). */
   caseContext: () => CaseContext;
   childRef: string;
+  /** the child is unborn at the referral (an expected delivery date). */
+  preBirth: boolean;
   householdChildRefs: string[];
   stage: () => AssessmentStage;
   /** The strategy discussions of this assessment: their status decides whether start one. */
@@ -132,6 +136,7 @@ const OWN_EVENTS = new Set<DomainEvent['type']>([
   'immediate-safety-concern',
   'assessment-plan-recorded',
   'assessment-plan-action-done',
+  'child-born',
   'specialist-assessment-requested',
   'specialist-assessment-result-received',
   'cin-plan-sent',
@@ -146,6 +151,16 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
   const siblingDecisions: FollowOnState['siblingDecisions'] = [];
   const specialistAssessments: SpecialistAssessmentEntry[] = [];
   let accommodationRoute: string | undefined;
+  /** pre-birth steps after completion. */
+  const preBirth: FollowOnState['preBirth'] = { applies: ctx.preBirth };
+
+  /** the birth, or an event that could change the conclusion, after completion: update the assessment or not. */
+  const preBirthChange = (atMs: number) => {
+    if (!enabled || !ctx.preBirth || ctx.stage() !== 'completed') return;
+    const prompt = engine.raisePrompt('pre-birth-update', 'R-47');
+    outbound.notify('manager', 'pre-birth-update-decision', 'R-47', { promptId: prompt.promptId });
+    engine.log({ source: 'engine', type: 'pre-birth-change', status: 'applied', rule: 'R-47', reason: new Date(atMs).toISOString() });
+  };
 
   const policy = () => ctx.caseContext().policy;
   const calendar = () => ctx.caseContext().calendar;
@@ -240,6 +255,9 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
         case 'emergency-action-taken':
         case 'immediate-safety-concern':
           return undefined;
+        case 'child-born':
+          if (!ctx.preBirth) return { rejected: 'R-47: the child was born before the referral (no expected delivery date)', rule: 'R-47' };
+          return preBirth.bornAt === undefined ? undefined : { rejected: 'R-47: the birth is already recorded', rule: 'R-47' };
         case 'assessment-plan-recorded':
         case 'assessment-plan-action-done': {
           const refusal = plan.refuse(event);
@@ -272,6 +290,12 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
         case 'assessment-plan-recorded':
           plan.onPlan(event);
           return { rule: 'R-31' };
+        case 'child-born':
+          preBirth.bornAt = event.occurredAt;
+          outbound.caseRecord('child-born', { bornAt: event.occurredAt });
+          if (ctx.stage() === 'completed') preBirthChange(Date.parse(event.occurredAt));
+          else outbound.notify('social-worker', 'child-born', 'R-47');
+          return { rule: 'R-47' };
         case 'assessment-plan-action-done':
           plan.onActionDone(event);
           return { rule: 'R-31' };
@@ -306,6 +330,14 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
       }
       if (decision.outcome === 'specialist-assessment' && decision.specialistAssessment) track(decision.specialistAssessment, decidedAtMs, 'sign-off');
       if (decision.outcome === 'emergency-action') askForSiblings();
+      // a pre-birth assessment is disclosed to the parents (and their solicitor, if instructed).
+      if (ctx.preBirth) {
+        const days = policy().preBirthDisclosureWorkingDays;
+        const dueBy = days === undefined ? undefined : addWorkingDays(calendar(), decidedAtMs, days);
+        if (dueBy !== undefined) preBirth.disclosureDueAt = new Date(dueBy).toISOString();
+        const prompt = engine.raisePrompt('pre-birth-disclosure', 'R-47', dueBy === undefined ? {} : { dueBy });
+        outbound.notify('manager', 'pre-birth-disclosure-needed', 'R-47', { promptId: prompt.promptId });
+      }
       if (decision.determinations.accommodationNeeded) {
         const prompt = engine.raisePrompt('accommodation-route', 'R-43');
         outbound.notify('manager', 'accommodation-route-needed', 'R-43', { promptId: prompt.promptId });
@@ -326,8 +358,22 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
     /** the assessment saw a change of circumstances (significant harm suspected, a strategy discussion's outcome). */
     circumstancesChanged,
 
+    /** new information after completion on a pre-birth assessment also asks whether to update it. */
+    preBirthChange,
+
     onDecision(prompt: Prompt, decision: AnyDecision): boolean {
       if (safety.onDecision(prompt, decision) || plan.onDecision(prompt, decision)) return true;
+      if (prompt.kind === 'pre-birth-disclosure') {
+        preBirth.disclosure = decision.decision;
+        if (decision.decision === 'disclosed') preBirth.solicitorInstructed = (decision as { solicitorInstructed?: boolean }).solicitorInstructed;
+        outbound.caseRecord('pre-birth-disclosure', { decision: decision.decision, solicitorInstructed: preBirth.solicitorInstructed, decidedAt: decision.decidedAt });
+        return true;
+      }
+      if (prompt.kind === 'pre-birth-update') {
+        (preBirth.updateDecisions ??= []).push(decision.decision);
+        if (decision.decision === 'update-assessment') outbound.notify('social-worker', 'pre-birth-assessment-update', 'R-47', { promptId: prompt.promptId });
+        return true;
+      }
       if (prompt.kind === 'sibling-decision') {
         const entry = siblingDecisions.find((candidate) => candidate.promptId === prompt.promptId);
         if (entry) entry.decision = decision.decision;
@@ -356,7 +402,10 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
         awaiting.push({ step: 'safety-planning-meeting', rule: 'R-33', since: safety.state().concernAt!, reason: 'the policy sets no time for the meeting (safetyPlanningMeetingWorkingDays)' });
       }
       for (const step of plan.awaiting()) awaiting.push({ ...step, since: engine.now() });
-      return { childInNeedPlans, emergencyActions, siblingDecisions, specialistAssessments, accommodationRoute, assessmentPlan: plan.state(), safetyPlanning: safety.state(), awaiting };
+      if (ctx.preBirth && preBirth.disclosureDueAt === undefined && engine.openPrompt('pre-birth-disclosure')) {
+        awaiting.push({ step: 'pre-birth-disclosure', rule: 'R-47', since: engine.openPrompt('pre-birth-disclosure')!.raisedAt, reason: 'the policy sets no time for the disclosure (preBirthDisclosureWorkingDays)' });
+      }
+      return { childInNeedPlans, emergencyActions, siblingDecisions, specialistAssessments, accommodationRoute, assessmentPlan: plan.state(), safetyPlanning: safety.state(), preBirth, awaiting };
     },
   };
 }

@@ -356,6 +356,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       idScheme: engine.idScheme,
     }),
     childRef: child.childRef,
+    preBirth: child.expectedDeliveryDate !== undefined,
     householdChildRefs: input.householdChildRefs,
     stage: () => stage,
     strategyDiscussions: () => strategyDiscussions,
@@ -511,6 +512,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
 
   /** new information on a completed assessment asks the manager's decision (due within the duty decision's time). */
   const askAboutNewInformation = (occurredAtMs: number): EventVerdict => {
+    followOn.preBirthChange(occurredAtMs);
     const open = engine.openPrompt('duty-decision', 'new-information');
     if (engine.integrity && open) {
       // More information while the decision on the first is awaited: the decision stays due when it was.

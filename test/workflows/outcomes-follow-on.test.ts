@@ -408,3 +408,36 @@ describe('the assessment plan (R-31, R-32)', () => {
     await harness.finish(handle);
   });
 });
+
+describe('pre-birth after completion (R-47)', () => {
+  it('R-47 on completion a pre-birth assessment asks for its disclosure to the parents and their solicitor (awaiting with no time in the policy); the birth asks whether to update it, decided on top', async () => {
+    const due = new Date(Date.now() + 200 * DAY_MS).toISOString().slice(0, 10);
+    const { handle, promptId } = await awaitingSignOff('REF-8501', { child: { childRef: 'C-1', expectedDeliveryDate: due } });
+    await signOff(handle, promptId, {});
+    const signed = await state(handle);
+    const disclosure = openPrompt(signed, 'pre-birth-disclosure');
+    expect(disclosure).toMatchObject({ rule: 'R-47', allowedDecisions: ['disclosed', 'withheld'] });
+    expect(signed.followOn.awaiting).toEqual([expect.objectContaining({ step: 'pre-birth-disclosure', rule: 'R-47' })]);
+    await decide(handle, disclosure.promptId, 'disclosed', await harness.now(), { solicitorInstructed: true, disclosedToSolicitor: true });
+    expect((await state(handle)).followOn.preBirth).toMatchObject({ applies: true, disclosure: 'disclosed', solicitorInstructed: true });
+
+    await send(handle, { type: 'child-born' }, await harness.now());
+    const born = await state(handle);
+    const update = openPrompt(born, 'pre-birth-update');
+    expect(update).toMatchObject({ rule: 'R-47', allowedDecisions: ['update-assessment', 'no-update'] });
+    expect(born.followOn.preBirth.bornAt).toBeDefined();
+    await decide(handle, update.promptId, 'update-assessment', await harness.now());
+    const decided = await state(handle);
+    expect(decided.outcome).toBe('no-further-action'); // never rewritten: the decision is on top
+    expect(decided.subsequentDecisions.map((entry) => [entry.kind, entry.decision])).toEqual([
+      ['pre-birth-disclosure', 'disclosed'],
+      ['pre-birth-update', 'update-assessment'],
+    ]);
+    // A child born before the referral has no birth to record.
+    const other = await harness.start(await harness.input('REF-8502'));
+    await send(other, { type: 'child-born' }, await harness.now());
+    expect((await state(other)).record.at(-1)).toMatchObject({ type: 'child-born', status: 'rejected', rule: 'R-47' });
+    await harness.finish(other);
+    await harness.finish(handle);
+  });
+});
