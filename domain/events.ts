@@ -76,7 +76,11 @@ export const domainEventSchema = z
     }),
     event('assessment-submitted', {}),
     event('family-comments-recorded', { comments: freeText.optional() }),
-    event('new-information', { summary: freeText.optional() }),
+    event('new-information', {
+      summary: freeText.optional(),
+      /** R-13 (and R-25): it gives reasonable cause to suspect significant harm: a strategy discussion starts at once. */
+      significantHarmSuspected: z.boolean().optional(),
+    }),
     event('child-protection-conference-held', {}),
     /** emergency protective action taken, at any point of the assessment: its kind and who decided it (occurredAt is its date). */
     event('emergency-action-taken', {

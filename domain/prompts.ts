@@ -154,6 +154,13 @@ export const decisionSchemas = {
   ]),
   /** the birth, or another event that could change the conclusion on risk or care planning: update the assessment (on top, R-25) or not. */
   'pre-birth-update': z.discriminatedUnion('decision', [plain('update-assessment'), plain('no-update')]),
+  /** new information during the assessment: no change, updated conclusions, a further or specialist assessment, or a strategy discussion. */
+  'new-information-review': z.discriminatedUnion('decision', [
+    plain('no-change'),
+    plain('update-conclusions'),
+    answer('specialist-assessment', { specialistAssessment: specialistAssessmentRequestSchema }),
+    plain('strategy-discussion'),
+  ]),
   /** the safety planning meeting of the family's network, facilitated by the social worker: who does what, for how long. */
   'safety-planning': z.discriminatedUnion('decision', [
     answer('safety-plan-agreed', { commitments: safetyCommitmentsSchema, agreedUntil: instantSchema }),
@@ -278,6 +285,7 @@ export const promptRules: Record<Exclude<PromptKind, 'escalation'>, string> = {
   'sibling-decision': 'R-34',
   'accommodation-route': 'R-43',
   'safety-planning': 'R-33',
+  'new-information-review': 'R-25',
   'pre-birth-disclosure': 'R-47',
   'pre-birth-update': 'R-47',
   'plan-action-overdue': 'R-31',

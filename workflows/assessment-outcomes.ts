@@ -25,7 +25,7 @@ import { childInNeedPlanWorkflowId } from '../domain/ids';
 import { needsStrategyDiscussion, outcomeRefusal, type SpecialistAssessmentRequest } from '../domain/outcomes';
 import type { PlanReviewTrigger } from '../domain/policy';
 import type { CaseContext } from '../domain/process';
-import type { AnyDecision, Prompt } from '../domain/prompts';
+import type { AnyDecision, DecisionFor, Prompt } from '../domain/prompts';
 import { addWorkingDays } from '../domain/working-days';
 import { createAssessmentPlan, type AssessmentPlanState } from './assessment-plan';
 import { createSafetyPlanning, type SafetyPlanningState } from './assessment-safety';
@@ -245,7 +245,14 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
   return {
     /** Whether this event type is one of the follow-on's (handled here, not by the assessment's stage rules). */
     owns(type: DomainEvent['type']): boolean {
+      // new information during the assessment is the follow-on's (after completion, the assessment's own R-25).
+      if (type === 'new-information') return enabled && (ctx.stage() === 'in-progress' || ctx.stage() === 'awaiting-sign-off');
       return OWN_EVENTS.has(type);
+    },
+
+    /** new information after completion that gives cause to suspect significant harm starts a strategy discussion at once. */
+    onNewInformationAfterCompletion(event: Extract<DomainEvent, { type: 'new-information' }>): void {
+      if (enabled && event.significantHarmSuspected) ctx.startStrategyDiscussion('new-information-significant-harm', Date.parse(event.occurredAt));
     },
 
     /** Why this event of the follow-on's cannot be taken now, or undefined. */
@@ -254,6 +261,7 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
       switch (event.type) {
         case 'emergency-action-taken':
         case 'immediate-safety-concern':
+        case 'new-information':
           return undefined;
         case 'child-born':
           if (!ctx.preBirth) return { rejected: 'R-47: the child was born before the referral (no expected delivery date)', rule: 'R-47' };
@@ -290,6 +298,15 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
         case 'assessment-plan-recorded':
           plan.onPlan(event);
           return { rule: 'R-31' };
+        case 'new-information': {
+          // R-25 during the assessment: the manager decides what it changes; R-13 at once where it gives cause.
+          const atMs = Date.parse(event.occurredAt);
+          if (event.significantHarmSuspected) ctx.startStrategyDiscussion('new-information-significant-harm', atMs);
+          const prompt = engine.raisePrompt('new-information-review', 'R-25');
+          outbound.notify('manager', 'new-information', 'R-25', { promptId: prompt.promptId });
+          circumstancesChanged('new-information', atMs);
+          return { rule: 'R-25' };
+        }
         case 'child-born':
           preBirth.bornAt = event.occurredAt;
           outbound.caseRecord('child-born', { bornAt: event.occurredAt });
@@ -363,6 +380,17 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
 
     onDecision(prompt: Prompt, decision: AnyDecision): boolean {
       if (safety.onDecision(prompt, decision) || plan.onDecision(prompt, decision)) return true;
+      if (prompt.kind === 'new-information-review') {
+        const atMs = Date.parse(decision.decidedAt);
+        if (decision.decision === 'strategy-discussion') ctx.startStrategyDiscussion('new-information', atMs);
+        if (decision.decision === 'specialist-assessment') {
+          const request = (decision as Extract<DecisionFor<'new-information-review'>, { decision: 'specialist-assessment' }>).specialistAssessment;
+          if (specialistAssessments.some((entry) => entry.requestRef === request.requestRef)) engine.log({ source: 'engine', type: 'specialist-assessment-already-requested', ref: request.requestRef, status: 'applied', rule: 'R-45' });
+          else track(request, atMs, 'event');
+        }
+        outbound.caseRecord('new-information-decision', { decision: decision.decision, decidedBy: decision.decidedBy, decidedAt: decision.decidedAt });
+        return true;
+      }
       if (prompt.kind === 'pre-birth-disclosure') {
         preBirth.disclosure = decision.decision;
         if (decision.decision === 'disclosed') preBirth.solicitorInstructed = (decision as { solicitorInstructed?: boolean }).solicitorInstructed;

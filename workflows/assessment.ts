@@ -622,6 +622,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         familyComments.push({ eventId: event.eventId, occurredAt: event.occurredAt });
         return { rule: 'R-24' };
       case 'new-information':
+        followOn.onNewInformationAfterCompletion(event);
         return askAboutNewInformation(Date.parse(event.occurredAt));
       case 'child-protection-conference-held':
         forwardToSection47(event);

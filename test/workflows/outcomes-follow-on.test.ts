@@ -441,3 +441,36 @@ describe('pre-birth after completion (R-47)', () => {
     await harness.finish(handle);
   });
 });
+
+describe('extensions from the second reading (R-13, R-25)', () => {
+  it('R-13 new information after completion that gives cause to suspect significant harm starts a strategy discussion at once, besides the decision on it', async () => {
+    const { handle, promptId } = await awaitingSignOff('REF-8601');
+    await signOff(handle, promptId, {});
+    const at = await harness.now();
+    await send(handle, { type: 'new-information', significantHarmSuspected: true }, at);
+    const after = await harness.eventually(async () => {
+      const current = await state(handle);
+      expect(current.strategyDiscussions).toEqual([expect.objectContaining({ cause: 'new-information-significant-harm', calledAt: iso(at) })]);
+      return current;
+    });
+    expect(openPrompt(after, 'duty-decision')).toMatchObject({ rule: 'R-25', about: 'new-information' });
+    await harness.finish(handle);
+  });
+
+  it('R-25 new information during the assessment asks the manager: no change, updated conclusions, a specialist assessment (R-45) or a strategy discussion (R-13)', async () => {
+    const handle = await harness.start(await harness.input('REF-8602'));
+    await allocate(harness, handle);
+    await send(handle, { type: 'new-information' }, await harness.now());
+    const asked = await state(handle);
+    const prompt = openPrompt(asked, 'new-information-review');
+    expect(prompt).toMatchObject({ rule: 'R-25', allowedDecisions: ['no-change', 'update-conclusions', 'specialist-assessment', 'strategy-discussion'] });
+    expect(asked.record.at(-1)).toMatchObject({ type: 'new-information', status: 'applied' });
+    await decide(handle, prompt.promptId, 'specialist-assessment', await harness.now(), { specialistAssessment: { requestRef: 'SA-9', kind: 'psychological', provider: 'clinic' } });
+    expect((await state(handle)).followOn.specialistAssessments).toEqual([expect.objectContaining({ requestRef: 'SA-9', status: 'awaiting' })]);
+
+    await send(handle, { type: 'new-information' }, await harness.now());
+    await decide(handle, openPrompt(await state(handle), 'new-information-review').promptId, 'strategy-discussion', await harness.now());
+    await harness.eventually(async () => expect((await state(handle)).strategyDiscussions).toEqual([expect.objectContaining({ cause: 'new-information' })]));
+    await harness.finish(handle);
+  });
+});
