@@ -35,6 +35,16 @@ export type SpecialistAssessmentRequest = z.infer<typeof specialistAssessmentReq
 /** R-34: the kinds of emergency protective action. */
 export const emergencyActionKinds = ['police-protection', 'emergency-protection-order', 'accommodation-with-consent', 'other'] as const;
 
+/**
+ * R-26 (as extended): who a strategy discussion invites: police and health at least, and the
+ * referring agency where an agency referred (one of police or health is already there).
+ */
+export function strategyDiscussionInvitees(referrerType: string): string[] {
+  const invitees = ['police', 'health'];
+  if (!['police', 'health', 'family', 'self', 'anonymous'].includes(referrerType)) invitees.push(`referrer:${referrerType}`);
+  return invitees;
+}
+
 /** What the R-42 check reads of a sign-off (a subset of the sign-off decision). */
 export interface SignOffOutcome {
   outcome: string;

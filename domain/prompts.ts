@@ -63,7 +63,10 @@ const safetyCommitmentsSchema = z
   .max(30, 'at most 30 commitments');
 
 /** Who attended a strategy discussion: bounded, as every list a decision carries into the history. */
-const attendeesSchema = z.array(z.enum(['police', 'health', 'education', 'social-care', 'other'])).min(1).max(10, 'at most 10 attendees');
+const attendeesSchema = z
+  .array(z.enum(['police', 'health', 'education', 'social-care', 'referrer', 'residential-or-fostering-service', 'other']))
+  .min(1)
+  .max(10, 'at most 10 attendees');
 
 export const decisionSchemas = {
   'duty-decision': z.discriminatedUnion('decision', [

@@ -67,3 +67,13 @@ describe('outcome consistency (R-42) and what outcomes need (R-44, R-45)', () =>
     expect(childInNeedPlanWorkflowId('REF-1', 'C-1', { kind: 'section-47', sequence: 2 })).toBe('cin-plan-REF-1.C-1.S47-2');
   });
 });
+
+describe('strategy discussion invitees (R-26 as extended)', () => {
+  it('R-26 police and health at least, and the referring agency where an agency referred', async () => {
+    const { strategyDiscussionInvitees } = await import('../../domain/outcomes');
+    expect(strategyDiscussionInvitees('education')).toEqual(['police', 'health', 'referrer:education']);
+    expect(strategyDiscussionInvitees('police')).toEqual(['police', 'health']);
+    expect(strategyDiscussionInvitees('family')).toEqual(['police', 'health']);
+    expect(decisionSchemas['strategy-discussion-outcome'].options[0].shape.attendees.safeParse(['police', 'health', 'referrer', 'residential-or-fostering-service']).success).toBe(true);
+  });
+});

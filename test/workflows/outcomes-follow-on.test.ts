@@ -473,4 +473,10 @@ describe('extensions from the second reading (R-13, R-25)', () => {
     await harness.eventually(async () => expect((await state(handle)).strategyDiscussions).toEqual([expect.objectContaining({ cause: 'new-information' })]));
     await harness.finish(handle);
   });
+
+  it('R-26 a strategy discussion lists who it invites: police and health, and the referring agency', async () => {
+    const discussion = await harness.startStrategyDiscussion('REF-8603', { referrerType: 'education' });
+    await harness.eventually(async () => expect(((await discussion.query(stateQuery)) as { invitees: string[] }).invitees).toEqual(['police', 'health', 'referrer:education']));
+    await harness.finish(discussion);
+  });
 });
