@@ -275,7 +275,7 @@ describe('specialist assessments (R-45)', () => {
     expect(duty).toMatchObject({ rule: 'R-25', about: 'new-information' });
     await decide(handle, duty.promptId, 'no-further-action', await harness.now());
     expect(await handle.result()).toMatchObject({ stage: 'completed', outcome: 'specialist-assessment' });
-  });
+  }, 120_000);
 });
 
 describe('safety planning (R-33)', () => {
@@ -313,7 +313,7 @@ describe('safety planning (R-33)', () => {
     expect(renewed.followOn.safetyPlanning.plans).toHaveLength(2);
     expect(renewed.followOn.safetyPlanning.plans[1]).toMatchObject({ version: 2, commitments, agreedUntil: iso(later + 14 * DAY_MS) });
     await harness.finish(handle);
-  });
+  }, 120_000);
 
   it('R-33 with a time in the policy the meeting is due then; significant harm still starts a strategy discussion (R-13)', async () => {
     const handle = await harness.start(await harness.input('REF-8302', { policy: { ...defaultPolicy, safetyPlanningMeetingWorkingDays: 2 } }));
@@ -371,7 +371,7 @@ describe('the assessment plan (R-31, R-32)', () => {
     expect(moved.deadlines.map((deadline) => deadline.name)).toContain('assessment-plan-action:ACT-1');
     expect(moved.deadlines.map((deadline) => deadline.name)).not.toContain('assessment-plan-action:ACT-2');
     await harness.finish(handle);
-  });
+  }, 120_000);
 
   it('R-31 with a time in the policy a missing plan escalates to the manager', async () => {
     const handle = await harness.start(await harness.input('REF-8402', { policy: { ...defaultPolicy, assessmentPlanWorkingDays: 2 } }));
