@@ -123,6 +123,8 @@ export const domainEventSchema = z
     }),
     /** an action of the assessment plan was done. */
     event('assessment-plan-action-done', { actionRef: opaqueRef('actionRef') }),
+    /** the outcome was discussed with the child or the family (using their communication arrangements, R-35). */
+    event('outcome-discussed', { with: z.enum(['child', 'family']), communicationArrangementsUsed: z.boolean().optional() }),
     /** an unborn child's birth (occurredAt is when): after completion, the manager decides whether to update the assessment. */
     event('child-born', {}),
     /** immediate safety recorded as an issue, at any point: a safety planning meeting of the family's network is asked for. */
@@ -176,6 +178,7 @@ export const eventRules: Record<DomainEventType, string> = {
   'emergency-action-taken': 'R-34',
   'immediate-safety-concern': 'R-33',
   'child-born': 'R-47',
+  'outcome-discussed': 'R-24',
   'assessment-plan-recorded': 'R-31',
   'assessment-plan-action-done': 'R-31',
   'specialist-assessment-requested': 'R-45',

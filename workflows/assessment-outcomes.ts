@@ -82,6 +82,8 @@ export interface FollowOnState {
   assessmentPlan: AssessmentPlanState;
   /** R-33: safety planning with the family's network (workflows/assessment-safety.ts). */
   safetyPlanning: SafetyPlanningState;
+  /** R-24 (as extended): the copy of the assessment, its circulation to participants and the outcome's discussion, each sent or excepted. */
+  circulation: Array<{ recipient: string; what: 'assessment-copy' | 'outcome-discussion'; target?: string; status: 'sent' | 'excepted' | 'awaited' | 'done'; reason?: string; at?: string }>;
   /** R-47: a pre-birth assessment: its disclosure after completion, the birth, and decisions on updating it. */
   preBirth: { applies: boolean; bornAt?: string; disclosureDueAt?: string; disclosure?: string; solicitorInstructed?: boolean; updateDecisions?: string[] };
   awaiting: AwaitingStep[];
@@ -120,6 +122,11 @@ export interface FollowOnContext {
   /** The case context the plan's workflow inherits (team as the assessment has it now). */
   caseContext: () => CaseContext;
   childRef: string;
+  /** R-24: whether the family declined to engage (R-17), and the agencies that contributed (the assessment's participants). */
+  familyDeclined: () => boolean;
+  contributingAgencies: () => string[];
+  /** R-24: the child receives the outcome (age), on the completion date. */
+  childReceivesOutcome: (decidedAtMs: number) => boolean;
   /** R-47: the child is unborn at the referral (an expected delivery date). */
   preBirth: boolean;
   householdChildRefs: string[];
@@ -137,6 +144,7 @@ const OWN_EVENTS = new Set<DomainEvent['type']>([
   'assessment-plan-recorded',
   'assessment-plan-action-done',
   'child-born',
+  'outcome-discussed',
   'specialist-assessment-requested',
   'specialist-assessment-result-received',
   'cin-plan-sent',
@@ -151,6 +159,7 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
   const siblingDecisions: FollowOnState['siblingDecisions'] = [];
   const specialistAssessments: SpecialistAssessmentEntry[] = [];
   let accommodationRoute: string | undefined;
+  const circulation: FollowOnState['circulation'] = [];
   /** R-47: pre-birth steps after completion. */
   const preBirth: FollowOnState['preBirth'] = { applies: ctx.preBirth };
 
@@ -263,6 +272,11 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
         case 'immediate-safety-concern':
         case 'new-information':
           return undefined;
+        case 'outcome-discussed': {
+          if (ctx.stage() !== 'completed') return { rejected: 'R-24: the outcome is discussed once the assessment is signed off', rule: 'R-24' };
+          const entry = circulation.find((candidate) => candidate.what === 'outcome-discussion' && candidate.recipient === event.with);
+          return entry?.status === 'awaited' ? undefined : { rejected: `R-24: no discussion of the outcome with the ${event.with} is awaited`, rule: 'R-24' };
+        }
         case 'child-born':
           if (!ctx.preBirth) return { rejected: 'R-47: the child was born before the referral (no expected delivery date)', rule: 'R-47' };
           return preBirth.bornAt === undefined ? undefined : { rejected: 'R-47: the birth is already recorded', rule: 'R-47' };
@@ -307,6 +321,11 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
           circumstancesChanged('new-information', atMs);
           return { rule: 'R-25' };
         }
+        case 'outcome-discussed': {
+          const entry = circulation.find((candidate) => candidate.what === 'outcome-discussion' && candidate.recipient === event.with)!;
+          Object.assign(entry, { status: 'done', at: event.occurredAt });
+          return { rule: 'R-24' };
+        }
         case 'child-born':
           preBirth.bornAt = event.occurredAt;
           outbound.caseRecord('child-born', { bornAt: event.occurredAt });
@@ -347,6 +366,23 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
       }
       if (decision.outcome === 'specialist-assessment' && decision.specialistAssessment) track(decision.specialistAssessment, decidedAtMs, 'sign-off');
       if (decision.outcome === 'emergency-action') askForSiblings();
+      // R-24 (as extended): a copy of the assessment to the family and the participants; the outcome discussed with child and family.
+      const withheld = decision.withholdFromFamily === true ? "the manager's decision: sharing would put the child at risk or jeopardise an enquiry" : ctx.familyDeclined() ? 'the family declined to engage (R-17)' : undefined;
+      const copy = (recipient: string, target?: string) => {
+        circulation.push({ recipient, what: 'assessment-copy', status: 'sent', ...(target ? { target } : {}), at: decision.decidedAt });
+        outbound.notify(recipient === 'participant' ? 'agency' : (recipient as 'family' | 'child'), 'assessment-copy', 'R-24', target ? { target } : {});
+      };
+      const except = (recipient: string, what: 'assessment-copy' | 'outcome-discussion', reason: string) => circulation.push({ recipient, what, status: 'excepted', reason });
+      if (withheld) except('family', 'assessment-copy', withheld);
+      else copy('family');
+      if (withheld) except('child', 'assessment-copy', withheld);
+      else if (ctx.childReceivesOutcome(decidedAtMs)) copy('child');
+      else except('child', 'assessment-copy', 'the child is under 12 or of unknown age');
+      for (const agency of [...new Set(ctx.contributingAgencies())]) copy('participant', agency);
+      for (const recipient of ['child', 'family']) {
+        if (withheld) except(recipient, 'outcome-discussion', withheld);
+        else circulation.push({ recipient, what: 'outcome-discussion', status: 'awaited' });
+      }
       // R-47: a pre-birth assessment is disclosed to the parents (and their solicitor, if instructed).
       if (ctx.preBirth) {
         const days = policy().preBirthDisclosureWorkingDays;
@@ -433,7 +469,7 @@ export function createOutcomeFollowOn(ctx: FollowOnContext) {
       if (ctx.preBirth && preBirth.disclosureDueAt === undefined && engine.openPrompt('pre-birth-disclosure')) {
         awaiting.push({ step: 'pre-birth-disclosure', rule: 'R-47', since: engine.openPrompt('pre-birth-disclosure')!.raisedAt, reason: 'the policy sets no time for the disclosure (preBirthDisclosureWorkingDays)' });
       }
-      return { childInNeedPlans, emergencyActions, siblingDecisions, specialistAssessments, accommodationRoute, assessmentPlan: plan.state(), safetyPlanning: safety.state(), preBirth, awaiting };
+      return { childInNeedPlans, emergencyActions, siblingDecisions, specialistAssessments, accommodationRoute, assessmentPlan: plan.state(), safetyPlanning: safety.state(), preBirth, circulation, awaiting };
     },
   };
 }

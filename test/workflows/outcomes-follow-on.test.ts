@@ -479,4 +479,32 @@ describe('extensions from the second reading (R-13, R-25)', () => {
     await harness.eventually(async () => expect(((await discussion.query(stateQuery)) as { invitees: string[] }).invitees).toEqual(['police', 'health', 'referrer:education']));
     await harness.finish(discussion);
   });
+
+  it('R-24 the family and the participants receive a copy of the assessment, the outcome is discussed with child and family, each tracked as sent or excepted', async () => {
+    const { handle, promptId } = await awaitingSignOff('REF-8604');
+    await signOff(handle, promptId, {});
+    const signed = await state(handle);
+    expect(signed.followOn.circulation).toEqual([
+      expect.objectContaining({ recipient: 'family', what: 'assessment-copy', status: 'sent' }),
+      expect.objectContaining({ recipient: 'child', what: 'assessment-copy', status: 'excepted', reason: expect.stringMatching(/under 12/) }),
+      expect.objectContaining({ recipient: 'participant', what: 'assessment-copy', status: 'sent', target: 'health' }),
+      expect.objectContaining({ recipient: 'child', what: 'outcome-discussion', status: 'awaited' }),
+      expect.objectContaining({ recipient: 'family', what: 'outcome-discussion', status: 'awaited' }),
+    ]);
+    await harness.eventually(() => expect(harness.notifications(handle.workflowId)).toContainEqual(expect.objectContaining({ recipient: 'family', reason: 'assessment-copy' })));
+    await send(handle, { type: 'outcome-discussed', with: 'family', communicationArrangementsUsed: true }, await harness.now());
+    await send(handle, { type: 'outcome-discussed', with: 'family' }, await harness.now());
+    const discussed = await state(handle);
+    expect(discussed.followOn.circulation.find((entry) => entry.what === 'outcome-discussion' && entry.recipient === 'family')).toMatchObject({ status: 'done' });
+    expect(discussed.record.filter((entry) => entry.type === 'outcome-discussed').map((entry) => entry.status)).toEqual(['applied', 'rejected']);
+    await harness.finish(handle);
+
+    // Withheld from the family: every item for child and family is an exception with its reason.
+    const withheld = await awaitingSignOff('REF-8605');
+    await signOff(withheld.handle, withheld.promptId, { withholdFromFamily: true });
+    const excepted = (await state(withheld.handle)).followOn.circulation.filter((entry) => entry.recipient !== 'participant');
+    expect(excepted.map((entry) => entry.status)).toEqual(['excepted', 'excepted', 'excepted', 'excepted']);
+    await harness.finish(withheld.handle);
+  });
 });
+
