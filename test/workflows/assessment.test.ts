@@ -370,7 +370,7 @@ describe('assessment workflow: allocation, events and decisions', () => {
     const now = await harness.now();
     // During the assessment (since the outcomes-follow-on change, R-25 as extended) it asks what it changes.
     await send(handle, { type: 'new-information', summary: 'more' }, now);
-    expect((await state(handle)).record.at(-1)).toMatchObject({ type: 'new-information', status: 'applied' });
+    expect((await state(handle)).record.filter((entry) => entry.source === 'event').at(-1)).toMatchObject({ type: 'new-information', status: 'applied' });
     expect(openPrompt(await state(handle), 'new-information-review').rule).toBe('R-25');
     await send(handle, { type: 'assessment-submitted' }, now);
     await decide(handle, openPrompt(await state(handle), 'sign-off').promptId, 'sign-off', now, signOffAnswer({ outcome: 'early-help' }));

@@ -123,7 +123,7 @@ describe('outcomes that lead somewhere (R-42, R-43, R-44)', () => {
     expect(described.searchAttributes).toMatchObject({ ReferralId: ['REF-8004'], Team: ['TEAM-1'] });
     // An event for the plan sent to the assessment is refused, naming where it goes.
     await send(handle, { type: 'cin-plan-sent', agencyRef: 'AG-1' }, await harness.now());
-    expect((await state(handle)).record.at(-1)).toMatchObject({ type: 'cin-plan-sent', status: 'rejected', reason: expect.stringMatching(/child in need plan's workflow/) });
+    expect((await state(handle)).record.filter((entry) => entry.source === 'event').at(-1)).toMatchObject({ type: 'cin-plan-sent', status: 'rejected', reason: expect.stringMatching(/child in need plan's workflow/) });
     await harness.finish(handle);
   });
 
@@ -406,7 +406,7 @@ describe('pre-birth after completion (R-47)', () => {
     // A child born before the referral has no birth to record.
     const other = await harness.start(await harness.input('REF-8502'));
     await send(other, { type: 'child-born' }, await harness.now());
-    expect((await state(other)).record.at(-1)).toMatchObject({ type: 'child-born', status: 'rejected', rule: 'R-47' });
+    expect((await state(other)).record.filter((entry) => entry.source === 'event').at(-1)).toMatchObject({ type: 'child-born', status: 'rejected', rule: 'R-47' });
     await harness.finish(other);
     await harness.finish(handle);
   });
@@ -434,7 +434,7 @@ describe('extensions from the second reading (R-13, R-25)', () => {
     const asked = await state(handle);
     const prompt = openPrompt(asked, 'new-information-review');
     expect(prompt).toMatchObject({ rule: 'R-25', allowedDecisions: ['no-change', 'update-conclusions', 'specialist-assessment', 'strategy-discussion'] });
-    expect(asked.record.at(-1)).toMatchObject({ type: 'new-information', status: 'applied' });
+    expect(asked.record.filter((entry) => entry.source === 'event').at(-1)).toMatchObject({ type: 'new-information', status: 'applied' });
     await decide(handle, prompt.promptId, 'specialist-assessment', await harness.now(), { specialistAssessment: { requestRef: 'SA-9', kind: 'psychological', provider: 'clinic' } });
     expect((await state(handle)).followOn.specialistAssessments).toEqual([expect.objectContaining({ requestRef: 'SA-9', status: 'awaiting' })]);
 
