@@ -26,6 +26,7 @@ import { decideUpdate, openPromptsQuery, recordEventUpdate } from '../workflows/
 import { referralWorkflow } from '../workflows/referral';
 import { createWorker } from '../worker/worker';
 import { startDevServer } from './temporal';
+import { childInNeedPlan } from '../test/support/child-in-need-plan-example';
 
 const cases = Number(process.env.BENCH_CASES ?? 100);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
           checklist: Object.fromEntries(checklistItems.map((item) => [item, { met: true }])),
           primaryNeedCode: 'N1',
           assessmentFactors: ['3B'],
+          childInNeedPlan: childInNeedPlan(Date.now()),
         }),
       ],
     });
