@@ -3,12 +3,12 @@ import { referralIdSchema, referralWorkflowId, workflowIdOfPrompt } from '../dom
 import { parseOr400 } from './errors';
 
 /**
- * Workflow ids of a case: referral-, assessment-, strategy- and s47- followed by opaque refs,
+ * Workflow ids of a case: referral-, assessment-, strategy-, s47- and cin-plan- followed by opaque refs,
  * joined by '.' (cases started since the collision-free-ids change, e.g.
  * assessment-REF-4001.C-1) or by '-' (cases started before it, e.g. assessment-REF-4001-C-1).
  * See domain/ids.ts.
  */
-const caseWorkflowIdPattern = '(?:referral|assessment|strategy|s47)-[A-Za-z0-9_-]+(?:\\.[A-Za-z0-9_-]+){0,2}';
+const caseWorkflowIdPattern = '(?:referral|assessment|strategy|s47|cin-plan)-[A-Za-z0-9_-]+(?:\\.[A-Za-z0-9_-]+){0,2}';
 
 export const caseWorkflowIdSchema = z
   .string()

@@ -43,6 +43,7 @@ export const REPORT_TYPES = {
   referral: { workflowType: 'referralWorkflow', dfe: undefined },
   'strategy-discussion': { workflowType: 'strategyDiscussionWorkflow', dfe: undefined },
   'section-47-enquiry': { workflowType: 'section47EnquiryWorkflow', dfe: DFE_MEASURES['section-47-enquiry'] },
+  'child-in-need-plan': { workflowType: 'childInNeedPlanWorkflow', dfe: undefined },
 } as const;
 
 export async function timelinessView(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { instantSchema, opaqueRef, staffIdSchema } from './ids';
 import { existingEventExtensions as ext, procedureEventIssues, procedureEventRules, procedureEventShapes as procedure } from './procedure-checks';
+import { emergencyActionKinds, specialistAssessmentRequestSchema } from './outcomes';
 
 /**
  * Field events sent by case management systems (and social workers). Each carries its
@@ -14,7 +15,7 @@ const freeText = z.string().trim().min(1).max(4000);
  * is written to the workflow's history): generous against what fieldwork records, tight
  * against a runaway sender. Strings are bounded where they are declared.
  */
-export const EVENT_LIST_LIMITS = { engagementAttempts: 100, analysisSources: 50 } as const;
+export const EVENT_LIST_LIMITS = { engagementAttempts: 100, analysisSources: 50, planActions: 50, planContacts: 50 } as const;
 
 const eventBase = {
   eventId: opaqueRef('eventId'),
@@ -79,7 +80,11 @@ export const domainEventSchema = z
     }),
     event('assessment-submitted', {}),
     event('family-comments-recorded', { comments: freeText.optional() }),
-    event('new-information', { summary: freeText.optional() }),
+    event('new-information', {
+      summary: freeText.optional(),
+      /** R-13 (and R-25): it gives reasonable cause to suspect significant harm: a strategy discussion starts at once. */
+      significantHarmSuspected: z.boolean().optional(),
+    }),
     event('child-protection-conference-held', {}),
     // The second reading (domain/procedure-checks.ts): ...
     event('parents-told-of-concerns', procedure['parents-told-of-concerns']),
@@ -100,6 +105,64 @@ export const domainEventSchema = z
     event('chronology-updated', procedure['chronology-updated']),
     event('development-stage-recorded', procedure['development-stage-recorded']),
     event('early-help-assessment-used', procedure['early-help-assessment-used']),
+    /** emergency protective action taken, at any point of the assessment: its kind and who decided it (occurredAt is its date). */
+    event('emergency-action-taken', {
+      kind: z.enum(emergencyActionKinds),
+      decidedBy: staffIdSchema,
+      /** The strategy discussion (its sequence) already held or running for this concern: none is started then. */
+      strategyDiscussionSequence: z.number().int().min(1).max(100).optional(),
+    }),
+    /**
+     * R-31: the assessment plan, a new version each time (old versions are kept): each action
+     * and stage with its owner and target date, and who will be seen or contacted, how and when.
+     */
+    event('assessment-plan-recorded', {
+      actions: z
+        .array(
+          z
+            .object({
+              actionRef: opaqueRef('actionRef'),
+              stage: z.string().trim().min(1).max(120).optional(),
+              action: freeText,
+              owner: z.string().trim().min(1).max(120),
+              dueBy: instantSchema,
+            })
+            .strict(),
+        )
+        .min(1, 'R-31: the plan gives each action an owner and a target date')
+        .max(EVENT_LIST_LIMITS.planActions),
+      contacts: z
+        .array(
+          z
+            .object({
+              who: z.enum(['child', 'parent', 'absent-parent', 'wider-family', 'network', 'professional']),
+              ref: opaqueRef('ref').optional(),
+              how: z.enum(['visit', 'meeting', 'phone', 'letter', 'message', 'other']),
+              when: instantSchema,
+            })
+            .strict(),
+        )
+        .max(EVENT_LIST_LIMITS.planContacts),
+    }),
+    /** an action of the assessment plan was done. */
+    event('assessment-plan-action-done', { actionRef: opaqueRef('actionRef') }),
+    /** the outcome was discussed with the child or the family (using their communication arrangements, R-35). */
+    event('outcome-discussed', { with: z.enum(['child', 'family']), communicationArrangementsUsed: z.boolean().optional() }),
+    /** an unborn child's birth (occurredAt is when): after completion, the manager decides whether to update the assessment. */
+    event('child-born', {}),
+    /** immediate safety recorded as an issue, at any point: a safety planning meeting of the family's network is asked for. */
+    event('immediate-safety-concern', {
+      /** Significant harm is suspected too: a strategy discussion starts as well. */
+      significantHarmSuspected: z.boolean().optional(),
+    }),
+    /** a specialist assessment requested during the assessment (kind, provider; occurredAt is the request date). */
+    event('specialist-assessment-requested', specialistAssessmentRequestSchema.shape),
+    /** its result arrived: new information. */
+    event('specialist-assessment-result-received', { requestRef: opaqueRef('requestRef') }),
+    /** the child in need plan went in writing to an agency providing a service (sent to the plan's workflow). */
+    event('cin-plan-sent', { agencyRef: opaqueRef('agencyRef') }),
+    /** a review of the child in need plan is asked for before its next review date (sent to the plan's workflow). */
+    event('cin-plan-review-requested', {}),
   ])
   .superRefine((value, ctx) => {
     if (value.type === 'child-seen' && !value.seenAlone && !value.reasonNotAlone) {
@@ -137,4 +200,14 @@ export const eventRules: Record<DomainEventType, string> = {
   'new-information': 'R-25',
   'child-protection-conference-held': 'R-27',
   ...procedureEventRules,
+  'emergency-action-taken': 'R-34',
+  'immediate-safety-concern': 'R-33',
+  'child-born': 'R-47',
+  'outcome-discussed': 'R-24',
+  'assessment-plan-recorded': 'R-31',
+  'assessment-plan-action-done': 'R-31',
+  'specialist-assessment-requested': 'R-45',
+  'specialist-assessment-result-received': 'R-45',
+  'cin-plan-sent': 'R-44',
+  'cin-plan-review-requested': 'R-44',
 };

@@ -73,6 +73,20 @@ export function section47EnquiryWorkflowId(referralId: string, childRef: string,
   return `s47-${[referralId, childRef, sequence].join(joiner(scheme))}`;
 }
 
+/**
+ * R-44: a child in need plan's workflow: one per child and origin, the assessment's sign-off
+ * (`A`) or a section 47 enquiry (`S47-<n>`, the enquiry's sequence), so that both can start one.
+ */
+export function childInNeedPlanWorkflowId(
+  referralId: string,
+  childRef: string,
+  origin: { kind: 'assessment' } | { kind: 'section-47'; sequence: number },
+  scheme: IdScheme = 'collision-free',
+): string {
+  const from = origin.kind === 'assessment' ? 'A' : `S47-${origin.sequence}`;
+  return `cin-plan-${[referralId, childRef, from].join(joiner(scheme))}`;
+}
+
 /** Prompt ids start with their workflow's id, so a decision finds its workflow without a lookup. */
 export function promptIdFor(workflowId: string, kind: string, sequence: number): string {
   return `${workflowId}~${kind}-${sequence}`;

@@ -9,6 +9,10 @@ import { staffIdSchema } from './ids';
  */
 export const bankHolidayRegions = ['england-and-wales', 'scotland', 'northern-ireland'] as const;
 
+/** R-32: the events that change a child's circumstances (004), each of which may prompt a plan review. */
+export const planReviewTriggers = ['new-information', 'significant-harm-suspected', 'immediate-safety-concern', 'strategy-discussion', 'emergency-action'] as const;
+export type PlanReviewTrigger = (typeof planReviewTriggers)[number];
+
 export const authorityPolicySchema = z
   .object({
     /** R-1: duty decision within this many working days of the referral. */
@@ -77,6 +81,28 @@ export const authorityPolicySchema = z
     agencyReplyWorkingDays: z.number().int().min(1).max(30).optional(),
     /** R-38: the line manager says how a professional disagreement is resolved within this many working days (unset: the prompt response time). */
     disagreementResolutionWorkingDays: z.number().int().min(1).max(30).optional(),
+    /**
+     * R-45: a specialist assessment's result is due within this many working days of the
+     * request. No default in the seeds: with none set, the result is listed as awaiting
+     * (and the manager reminded every `awaitingReminderWorkingDays`), never dropped.
+     */
+    specialistAssessmentResultWorkingDays: z.number().int().min(1).max(130).optional(),
+    /**
+     * R-33: the safety planning meeting is held within this many working days of immediate
+     * safety being recorded as an issue. No default in the seeds: with none set, the meeting
+     * is listed as awaiting and its prompt takes `promptResponseWorkingDays`.
+     */
+    safetyPlanningMeetingWorkingDays: z.number().int().min(1).max(10).optional(),
+    /** R-31: the assessment plan is recorded within this many working days of allocation. No default in the seeds: with none set, an assessment without a plan lists it as awaiting. */
+    assessmentPlanWorkingDays: z.number().int().min(1).max(20).optional(),
+    /** R-32: which events that change the child's circumstances prompt a plan review; with none set, every one the rule names. */
+    planReviewTriggers: z.array(z.enum(planReviewTriggers)).max(planReviewTriggers.length).optional(),
+    /** R-32: the plan review is due within this many working days. No default in the seeds: with none set, listed as awaiting (its prompt takes `promptResponseWorkingDays`). */
+    planReviewWorkingDays: z.number().int().min(1).max(10).optional(),
+    /** R-47: a completed pre-birth assessment is disclosed to the parents within this many working days. No default in the seeds: with none set, listed as awaiting. */
+    preBirthDisclosureWorkingDays: z.number().int().min(1).max(20).optional(),
+    /** How often a step with no time in the policy (see above) is brought back to the manager while it awaits. */
+    awaitingReminderWorkingDays: z.number().int().min(1).max(60).default(20),
     bankHolidayRegion: z.enum(bankHolidayRegions).default('england-and-wales'),
     timeZone: z.literal('Europe/London').default('Europe/London'),
   })

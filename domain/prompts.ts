@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { assessmentFactorsSchema, primaryNeedCodeSchema } from './cin-census/codes';
+import { assessmentFactorsSchema, primaryNeedCodeSchema, reasonForClosureSchema } from './cin-census/codes';
+import { childInNeedPlanSchema } from './child-in-need-plan';
+import { specialistAssessmentRequestSchema } from './outcomes';
 import { instantSchema, staffIdSchema } from './ids';
 import { procedureChecklistItemRules, procedureChecklistItems } from './procedure-checks';
 
@@ -70,8 +72,17 @@ export const determinationsSchema = z
   })
   .strict();
 
+/** R-33: the actions and commitments of a safety plan: who does what (case content: encrypted payloads only). */
+const safetyCommitmentsSchema = z
+  .array(z.object({ who: z.string().trim().min(1).max(120), does: z.string().trim().min(1).max(2000) }).strict())
+  .min(1, 'R-33: a safety plan records who does what')
+  .max(30, 'at most 30 commitments');
+
 /** Who attended a strategy discussion (R-26): bounded, as every list a decision carries into the history. */
-const attendeesSchema = z.array(z.enum(['police', 'health', 'education', 'social-care', 'other'])).min(1).max(10, 'at most 10 attendees');
+const attendeesSchema = z
+  .array(z.enum(['police', 'health', 'education', 'social-care', 'referrer', 'residential-or-fostering-service', 'other']))
+  .min(1)
+  .max(10, 'at most 10 attendees');
 
 /** R-1 (section 10): the duty decision goes to the parent or carer unless the manager records why not. */
 const dutyDecisionExtras = {
@@ -124,6 +135,14 @@ export const decisionSchemas = {
       primaryNeedCode: primaryNeedCodeSchema,
       /** The CIN census's assessment factors (DfE codes), chosen at sign-off. */
       assessmentFactors: assessmentFactorsSchema,
+      /** R-44: the child in need plan, which the outcome 'child-in-need-plan' needs (cases since the outcomes-follow-on change). */
+      childInNeedPlan: childInNeedPlanSchema.optional(),
+      /** R-45: the specialist assessment requested, which the outcome 'specialist-assessment' needs. */
+      specialistAssessment: specialistAssessmentRequestSchema.optional(),
+      /** R-42: the child is disabled (a disabled child is a child in need by definition). */
+      childDisabled: z.boolean().optional(),
+      /** R-42: why a disabled child is determined not to be in need. */
+      notInNeedReason: z.string().trim().min(1).max(2000).optional(),
     }),
     plain('return-to-worker'),
   ]),
@@ -137,9 +156,51 @@ export const decisionSchemas = {
   ]),
   'section-47-outcome': z.discriminatedUnion('decision', [
     plain('not-substantiated'),
-    plain('child-in-need-plan'),
+    /** R-44: the plan is needed (cases since the outcomes-follow-on change): it starts the child in need plan's workflow. */
+    answer('child-in-need-plan', { childInNeedPlan: childInNeedPlanSchema.optional() }),
     plain('initial-child-protection-conference'),
   ]),
+  /** R-44: a child in need plan's review, raised at each review date (and when a review is asked for). */
+  'cin-plan-review': z.discriminatedUnion('decision', [
+    /** The plan goes on; a next review date is needed when none of the plan's is left. */
+    answer('continue', { nextReviewAt: instantSchema.optional() }),
+    /** The plan ends: the CIN census's reason for closure. */
+    answer('close', { reasonForClosure: reasonForClosureSchema }),
+    /** The plan no longer keeps the child safe: child protection takes over. */
+    answer('step-up', { route: z.enum(['strategy-discussion', 'initial-child-protection-conference']) }),
+  ]),
+  /** R-34 (R-3): emergency action for one child asks a decision for each other child of the household. */
+  'sibling-decision': z.discriminatedUnion('decision', [plain('assess'), plain('no-action')]),
+  /** R-31: an action of the assessment plan passed its date undone: it was done, or a new date is set. */
+  'plan-action-overdue': z.discriminatedUnion('decision', [plain('done'), answer('new-date', { dueBy: instantSchema })]),
+  /** R-32: circumstances changed: the plan is reviewed (a new version recorded closes this), or "no change" with the reason as rationale. */
+  'assessment-plan-review': z.discriminatedUnion('decision', [plain('no-change')]),
+  /** R-47: a pre-birth assessment on its completion is disclosed to the parents and, if they have instructed one, their solicitor. */
+  'pre-birth-disclosure': z.discriminatedUnion('decision', [
+    answer('disclosed', { solicitorInstructed: z.boolean(), disclosedToSolicitor: z.boolean().optional() }),
+    plain('withheld'),
+  ]),
+  /** R-47: the birth, or another event that could change the conclusion on risk or care planning: update the assessment (on top, R-25) or not. */
+  'pre-birth-update': z.discriminatedUnion('decision', [plain('update-assessment'), plain('no-update')]),
+  /** R-25: new information during the assessment: no change, updated conclusions, a further or specialist assessment (R-45), or a strategy discussion (R-13). */
+  'new-information-review': z.discriminatedUnion('decision', [
+    plain('no-change'),
+    plain('update-conclusions'),
+    answer('specialist-assessment', { specialistAssessment: specialistAssessmentRequestSchema }),
+    plain('strategy-discussion'),
+  ]),
+  /** R-33: the safety planning meeting of the family's network, facilitated by the social worker: who does what, for how long. */
+  'safety-planning': z.discriminatedUnion('decision', [
+    answer('safety-plan-agreed', { commitments: safetyCommitmentsSchema, agreedUntil: instantSchema }),
+    plain('not-needed'),
+  ]),
+  /** R-33: the safety plan's agreed period has ended: renew it (a new period, its commitments as agreed) or end it. */
+  'safety-plan-review': z.discriminatedUnion('decision', [
+    answer('renew', { agreedUntil: instantSchema, commitments: safetyCommitmentsSchema.optional() }),
+    plain('end'),
+  ]),
+  /** R-43: accommodation needed: by which route (a care plan is required). */
+  'accommodation-route': z.discriminatedUnion('decision', [plain('section-20-with-consent'), plain('court-order')]),
   escalation: z.discriminatedUnion('decision', [answer('acknowledge', { action: z.string().trim().min(1).max(2000) })]),
   /** R-3 (section 10): another child of the household, or an alleged child perpetrator (R-41): assess, or why not. */
   'consider-child': z.discriminatedUnion('decision', [plain('start-assessment'), plain('no-assessment')]),
@@ -305,6 +366,16 @@ export const promptRules: Record<Exclude<PromptKind, 'escalation'>, string> = {
   'child-visit-refused': 'R-8',
   'professional-disagreement': 'R-38',
   'circumstance-response': 'R-40',
+  'cin-plan-review': 'R-44',
+  'sibling-decision': 'R-34',
+  'accommodation-route': 'R-43',
+  'safety-planning': 'R-33',
+  'new-information-review': 'R-25',
+  'pre-birth-disclosure': 'R-47',
+  'pre-birth-update': 'R-47',
+  'plan-action-overdue': 'R-31',
+  'assessment-plan-review': 'R-32',
+  'safety-plan-review': 'R-33',
 };
 
 /** The rule a prompt id's kind serves, read off the id (`<workflowId>~<kind>-<n>`). */

@@ -27,6 +27,7 @@ import { referralWorkflow } from '../workflows/referral';
 import { createWorker } from '../worker/worker';
 import { latencySummary } from './latency-summary';
 import { startDevServer } from './temporal';
+import { childInNeedPlan } from '../test/support/child-in-need-plan-example';
 
 const cases = Number(process.env.BENCH_CASES ?? 100);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
           checklist: Object.fromEntries(checklistItems.map((item) => [item, { met: true }])),
           primaryNeedCode: 'N1',
           assessmentFactors: ['3B'],
+          childInNeedPlan: childInNeedPlan(Date.now()),
         }),
       ],
     });

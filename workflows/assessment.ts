@@ -40,6 +40,7 @@ import { addDaysInUnit, referralClockStartMs, type ProcedureRecord } from '../do
 import type { Notification } from '../activities';
 import { createProcedureChecks } from './assessment-checks';
 import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
+import { createOutcomeFollowOn, type FollowOnState } from './assessment-outcomes';
 import { consentOverriddenSignal, eventSignal } from './messages';
 import { createOutbound } from './outbound';
 import { applyPromptTiming } from './prompt-timing';
@@ -152,6 +153,8 @@ export interface AssessmentState {
   outcomeSharing: OutcomeSharing[];
   familyComments: Array<{ eventId: string; occurredAt: string }>;
   strategyDiscussions: StrategyDiscussionEntry[];
+  /** R-34, R-42 .. R-45: what the outcome and emergencies started (workflows/assessment-outcomes.ts). */
+  followOn: FollowOnState;
   decisions: DecisionEntry[];
   /** R-25: decisions taken on top of the completed record. */
   subsequentDecisions: DecisionEntry[];
@@ -350,6 +353,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     // R-26: no section 47 enquiry → the assessment continues under section 17.
     if (result.outcome === 'no-section-47' && !strategyDiscussionRunning()) track = 'S17';
     engine.log({ source: 'engine', type: 'strategy-discussion-concluded', ref: entry.workflowId, status: 'applied', rule: 'R-13', reason: result.outcome });
+    followOn.circumstancesChanged('strategy-discussion', Date.now());
     sendCaseRecord('strategy-discussion-result', { sequence: entry.sequence, workflowId: entry.workflowId, outcome: result.outcome, heldAt: result.heldAt });
   };
 
@@ -359,6 +363,33 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     engine.log({ source: 'engine', type: 'strategy-discussion-failed', ref: entry.workflowId, status: 'rejected', rule: 'R-13', reason: entry.failure });
     sendNotification('manager', 'strategy-discussion-failed', 'R-13');
   };
+
+  const followOn = createOutcomeFollowOn({
+    engine,
+    outbound,
+    caseContext: () => ({
+      referralId: input.referralId,
+      receivedAt: input.receivedAt,
+      referrerType: input.referrerType,
+      childProtectionConcern: input.childProtectionConcern,
+      team,
+      managerId: input.managerId,
+      localAuthority: input.localAuthority,
+      policy,
+      calendar,
+      idScheme: engine.idScheme,
+    }),
+    childRef: child.childRef,
+    preBirth: child.expectedDeliveryDate !== undefined,
+    familyDeclined: () => familyDeclined !== undefined,
+    contributingAgencies: () => evidence.agencyInformation.map((entry) => entry.agency),
+    childReceivesOutcome: (atMs) => childReceivesOutcome(child, localDateOf(calendar, atMs)),
+    householdChildRefs: input.householdChildRefs,
+    stage: () => stage,
+    strategyDiscussions: () => strategyDiscussions,
+    startStrategyDiscussion: (cause, calledAtMs) => startStrategyDiscussion(cause, calledAtMs),
+    newInformation: (occurredAtMs) => void askAboutNewInformation(occurredAtMs),
+  });
 
   /** While a strategy discussion runs, its section 47 enquiry learns of the child being seen and of a conference. */
   const forwardToSection47 = (event: DomainEvent) => {
@@ -506,7 +537,29 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
 
   // ---- events ----
 
+  /** R-25: new information on a completed assessment asks the manager's decision (due within the duty decision's time). */
+  const askAboutNewInformation = (occurredAtMs: number): EventVerdict => {
+    followOn.preBirthChange(occurredAtMs);
+    const open = engine.openPrompt('duty-decision', 'new-information');
+    if (engine.integrity && open) {
+      // More information while the decision on the first is awaited: the decision stays due when it was.
+      sendNotification('manager', 'new-information', 'R-25', { promptId: open.promptId });
+      return { rule: 'R-25' };
+    }
+    const dueBy = addWorkingDays(calendar, occurredAtMs, policy.dutyDecisionWorkingDays);
+    const prompt = engine.raisePrompt('duty-decision', 'R-25', { dueBy, about: 'new-information', escalatedByWorkflow: true });
+    engine.setDeadline('new-information', dueBy, () => {
+      prompt.overdue = prompt.status === 'open' || prompt.overdue;
+      if (prompt.status !== 'open') return;
+      const escalation = engine.raisePrompt('escalation', 'R-25', { about: 'new-information' });
+      sendNotification('manager', 'duty-decision-overdue', 'R-25', { promptId: escalation.promptId });
+    });
+    sendNotification('manager', 'new-information', 'R-25', { promptId: prompt.promptId });
+    return { rule: 'R-25' };
+  };
+
   const applyEvent = (event: DomainEvent): EventVerdict => {
+    if (followOn.owns(event.type)) return followOn.onEvent(event);
     switch (event.type) {
       case 'child-seen': {
         evidence.childSeen.push({
@@ -550,6 +603,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         return { rule: 'R-2' };
       case 'significant-harm-suspected':
         startStrategyDiscussion(event.type, Date.parse(event.occurredAt));
+        followOn.circumstancesChanged('significant-harm-suspected', Date.parse(event.occurredAt));
         return { rule: 'R-13' };
       case 'crime-suspected':
         // R-12: immediately, ahead of anything else waiting to go out.
@@ -596,24 +650,9 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         // Recorded alongside the outcome, which they never rewrite.
         familyComments.push({ eventId: event.eventId, occurredAt: event.occurredAt });
         return { rule: 'R-24' };
-      case 'new-information': {
-        const open = engine.openPrompt('duty-decision', 'new-information');
-        if (engine.integrity && open) {
-          // More information while the decision on the first is awaited: the decision stays due when it was.
-          sendNotification('manager', 'new-information', 'R-25', { promptId: open.promptId });
-          return { rule: 'R-25' };
-        }
-        const dueBy = addWorkingDays(calendar, Date.parse(event.occurredAt), policy.dutyDecisionWorkingDays);
-        const prompt = engine.raisePrompt('duty-decision', 'R-25', { dueBy, about: 'new-information', escalatedByWorkflow: true });
-        engine.setDeadline('new-information', dueBy, () => {
-          prompt.overdue = prompt.status === 'open' || prompt.overdue;
-          if (prompt.status !== 'open') return;
-          const escalation = engine.raisePrompt('escalation', 'R-25', { about: 'new-information' });
-          sendNotification('manager', 'duty-decision-overdue', 'R-25', { promptId: escalation.promptId });
-        });
-        sendNotification('manager', 'new-information', 'R-25', { promptId: prompt.promptId });
-        return { rule: 'R-25' };
-      }
+      case 'new-information':
+        followOn.onNewInformationAfterCompletion(event);
+        return askAboutNewInformation(Date.parse(event.occurredAt));
       case 'child-protection-conference-held':
         forwardToSection47(event);
         return { rule: 'R-27' };
@@ -647,6 +686,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         allocatedAt = allocation.decidedAt;
         if (allocation.primaryNeedCode !== undefined) primaryNeedCode = allocation.primaryNeedCode;
         stage = 'in-progress';
+        followOn.onAllocated(decidedAtMs);
         if (engine.integrity) {
           overdue.allocation = false;
           engine.clearDeadline('allocation');
@@ -723,6 +763,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         sendCaseRecord('subsequent-decision', { promptId: prompt.promptId, decision: decision.decision, decidedBy: decision.decidedBy, decidedAt: decision.decidedAt });
         return;
       default:
+        followOn.onDecision(prompt, decision);
         return;
     }
   };
@@ -770,6 +811,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
         sendNotification('social-worker', `start-${outcome}`, 'R-23', {}, true);
       }
     }
+    // R-42, R-43: the outcome starts its follow-on (cases since the outcomes-follow-on change).
+    followOn.onSignOff(decision);
     sendCaseRecord('assessment-outcome', {
       outcome,
       determinations,
@@ -811,8 +854,15 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       const refusal = signOffRefusal(decision as SignOffDecision, evidence, homeless16Or17, checks.checklistEvidence());
       if (refusal) return refusal;
     }
+    // The checks of the record first (issue 18), then what the outcome needs to start its follow-on (issue 17).
     const procedureRefusal = checks.validateDecision(prompt, decision);
     if (procedureRefusal) return procedureRefusal;
+    if (prompt.kind === 'sign-off' && decision.decision === 'sign-off') {
+      const outcomeRefusal = followOn.signOffRefusal(decision as SignOffDecision);
+      if (outcomeRefusal) return outcomeRefusal;
+    }
+    const followOnRefusal = followOn.validateDecision(prompt, decision);
+    if (followOnRefusal) return followOnRefusal;
     if (prompt.kind === 'exceed-timescale' && decision.decision === 'approve') {
       const requested = Date.parse((decision as Extract<DecisionFor<'exceed-timescale'>, { decision: 'approve' }>).completionDueAt);
       if (completionDueAt !== undefined && requested <= completionDueAt) {
@@ -872,6 +922,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     outcomeSharing,
     familyComments,
     strategyDiscussions,
+    followOn: followOn.state(),
     decisions,
     subsequentDecisions,
     deadlines: engine.pendingDeadlines(),
@@ -908,6 +959,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   /** Why this event cannot be taken now (the stage, or a rule), with no change made; undefined when it can. */
   const refuseEvent = (event: DomainEvent): { rejected: string; rule?: string } | undefined => {
     if (checks.handles(event.type)) return checks.refuseEvent(event);
+    if (followOn.owns(event.type)) return followOn.refuseEvent(event);
     const misfit = (engine.integrity ? eventMisfitWithIntegrity : eventMisfit)(event.type, stage, strategyDiscussionRunning());
     if (misfit) return { rejected: misfit };
     if (event.type === 'not-in-education' && isSchoolAge(child, localDateOf(calendar, Date.parse(event.occurredAt))) === false) {
@@ -973,7 +1025,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   }
 
   const finished = () =>
-    stage === 'completed' && reviewWindowOver && !strategyDiscussionRunning() && engine.openPrompt('duty-decision') === undefined;
+    stage === 'completed' && reviewWindowOver && !strategyDiscussionRunning() && engine.openPrompt('duty-decision') === undefined && !followOn.keepsOpen();
   await engine.run(finished);
   // Nothing waits on this record any more: what is still open is withdrawn, not left dangling.
   for (const prompt of engine.openPrompts()) engine.withdrawPrompts(prompt.kind, 'the review window closed');

@@ -89,6 +89,8 @@ export const PROCEDURE_CHECKS_PATCH = 'procedure-checks';
  * `OpenPromptKinds` alone, after the prompts with a due time.
  */
 export const OPEN_PROMPTS_DUE_PATCH = 'open-prompts-due';
+/** The patch since which outcomes start their follow-on (R-42 .. R-45, R-34): plans, trackers, consistency at sign-off. */
+export const OUTCOMES_FOLLOW_ON_PATCH = 'outcomes-follow-on';
 
 /**
  * What one workflow run takes through the `recordEvent` update, so that no sender can
@@ -161,6 +163,8 @@ export class CaseEngine {
   readonly censusMeasures: boolean = patched(CENSUS_MEASURES_PATCH);
   /** Since the procedure-checks patch: the second reading's events, prompts, checklist items and deadlines (workflows/assessment-checks.ts). */
   readonly procedureChecks: boolean = patched(PROCEDURE_CHECKS_PATCH);
+  /** Since the outcomes-follow-on patch: outcome consistency at sign-off, child in need plans, emergency action, specialist assessments. */
+  readonly outcomesFollowOn: boolean = patched(OUTCOMES_FOLLOW_ON_PATCH);
   /**
    * How this case builds the ids of the child workflows it starts. Carried from the
    * referral when given (one case, one form: a case started before the change starts its

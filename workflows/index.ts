@@ -3,3 +3,4 @@ export { referralWorkflow } from './referral';
 export { assessmentWorkflow } from './assessment';
 export { strategyDiscussionWorkflow } from './strategy-discussion';
 export { section47EnquiryWorkflow } from './section47-enquiry';
+export { childInNeedPlanWorkflow } from './child-in-need-plan';

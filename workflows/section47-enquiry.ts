@@ -4,6 +4,7 @@
  * is to be convened, it is held within 15 working days of the INITIAL strategy discussion
  * (not of this enquiry). Missing either deadline escalates; the enquiry keeps waiting.
  */
+import { planRefusal, type ChildInNeedPlan } from '../domain/child-in-need-plan';
 import { censusWorkingDays } from '../domain/cin-census/measures';
 import type { DomainEvent } from '../domain/events';
 import { section47EnquiryWorkflowId } from '../domain/ids';
@@ -11,6 +12,7 @@ import type { Section47EnquiryInput, Section47Result } from '../domain/process';
 import type { AnyDecision, Prompt } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
 import { addHours, addWorkingDays } from '../domain/working-days';
+import { startChildInNeedPlan, type ChildInNeedPlanEntry } from './assessment-outcomes';
 import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
 import { createOutbound } from './outbound';
 import { applyPromptTiming } from './prompt-timing';
@@ -36,6 +38,8 @@ export interface Section47State {
   conferenceDueAt?: string;
   conferenceHeldAt?: string;
   overdue: { childSeen: boolean; conference: boolean };
+  /** the child in need plan this enquiry's outcome started (cases since the outcomes-follow-on change). */
+  childInNeedPlan?: ChildInNeedPlanEntry;
   /** The pending deadlines, earliest first. */
   deadlines: PendingDeadline[];
   prompts: Prompt[];
@@ -58,6 +62,7 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
   let conferenceDueAt: number | undefined;
   let conferenceHeldAt: string | undefined;
   const overdue = { childSeen: false, conference: false };
+  const childInNeedPlans: ChildInNeedPlanEntry[] = [];
   applyPromptTiming(engine, calendar, policy, outbound);
   engine.setDecisionsNotBefore(Date.parse(input.startedAt));
 
@@ -76,6 +81,7 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
     conferenceDueAt: conferenceDueAt === undefined ? undefined : iso(conferenceDueAt),
     conferenceHeldAt,
     overdue,
+    childInNeedPlan: childInNeedPlans[0],
     deadlines: engine.pendingDeadlines(),
     prompts: engine.prompts,
     openPrompts: engine.openPrompts(),
@@ -121,9 +127,15 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
       conclude();
       return { rule: 'R-27' };
     },
-    validateDecision(prompt: Prompt) {
+    validateDecision(prompt: Prompt, decision: AnyDecision) {
       // An enquiry cannot conclude on a child nobody has seen.
       if (prompt.kind === 'section-47-outcome' && childSeenAt === undefined) return 'R-27: the child has not been seen in this enquiry yet';
+      // since the outcomes-follow-on change, a child in need plan outcome states the plan.
+      if (engine.outcomesFollowOn && prompt.kind === 'section-47-outcome' && decision.decision === 'child-in-need-plan') {
+        const plan = (decision as { childInNeedPlan?: ChildInNeedPlan }).childInNeedPlan;
+        if (!plan) return 'R-44: a child in need plan outcome needs the plan (childInNeedPlan: services, action points, review dates, intended outcomes, contingency, discussion)';
+        return planRefusal(plan, Date.now());
+      }
       return undefined;
     },
     onDecision(prompt: Prompt, decision: AnyDecision) {
@@ -140,6 +152,17 @@ export async function section47EnquiryWorkflow(input: Section47EnquiryInput): Pr
         });
         outbound.notify('manager', 'initial-child-protection-conference-to-convene', 'R-27', { promptId: prompt.promptId });
         return;
+      }
+      const plan = (decision as { childInNeedPlan?: ChildInNeedPlan }).childInNeedPlan;
+      if (engine.outcomesFollowOn && outcome === 'child-in-need-plan' && plan) {
+        // the plan's own workflow, which outlives this enquiry.
+        const { childSeenAt: _seen, startedAt: _started, initialStrategyDiscussionAt: _initial, sequence, childRef, ...caseContext } = input;
+        startChildInNeedPlan(
+          engine,
+          outbound,
+          { ...caseContext, idScheme: engine.idScheme, childRef, origin: { kind: 'section-47', sequence }, startedAt: decision.decidedAt, decidedBy: decision.decidedBy, plan },
+          childInNeedPlans,
+        );
       }
       conclude();
     },

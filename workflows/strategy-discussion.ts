@@ -8,6 +8,7 @@
 import { CancellationScope, getExternalWorkflowHandle, isCancellation, ParentClosePolicy, startChild } from '@temporalio/workflow';
 import type { DomainEvent } from '../domain/events';
 import { section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../domain/ids';
+import { strategyDiscussionInvitees } from '../domain/outcomes';
 import type { Section47EnquiryInput, Section47Result, StrategyDiscussionInput, StrategyDiscussionResult } from '../domain/process';
 import type { AnyDecision, DecisionFor, Prompt } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
@@ -36,6 +37,8 @@ export interface StrategyDiscussionState {
   heldAt?: string;
   outcome?: StrategyDiscussionResult['outcome'];
   attendees?: OutcomeDecision['attendees'];
+  /** who is invited (police and health at least; the referring agency where one referred). */
+  invitees: string[];
   safetyPlanUntil?: string;
   section47WorkflowId?: string;
   section47?: Section47Result;
@@ -82,6 +85,7 @@ export async function strategyDiscussionWorkflow(input: StrategyDiscussionInput)
     heldAt,
     outcome,
     attendees,
+    invitees: strategyDiscussionInvitees(input.referrerType),
     safetyPlanUntil,
     section47WorkflowId,
     section47,

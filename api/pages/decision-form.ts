@@ -232,6 +232,14 @@ function summary(fields: FormField[]): Array<{ text: string; href: string }> {
 }
 
 /** Turns a posted value into what the JSON Schema asks for (numbers, booleans, UK times as instants); empty optional fields are left out. */
+/** Whether anything was entered in a posted part of the form (a non-blank text or a chosen value, at any depth). */
+function anythingPosted(posted: unknown): boolean {
+  if (typeof posted === 'string') return posted.trim() !== '';
+  if (Array.isArray(posted)) return posted.some(anythingPosted);
+  if (posted && typeof posted === 'object') return Object.values(posted).some(anythingPosted);
+  return false;
+}
+
 function coerce(schema: JsonSchema, posted: unknown, required: boolean): unknown {
   const branches = schema.anyOf ?? schema.oneOf;
   if (branches && branches.every((branch) => branch.type === 'object')) {
@@ -241,7 +249,11 @@ function coerce(schema: JsonSchema, posted: unknown, required: boolean): unknown
     if (!branch) return required ? {} : undefined;
     return coerceObject(branch, values);
   }
-  if (schema.type === 'object' && schema.properties) return coerceObject(schema, asPosted(posted));
+  if (schema.type === 'object' && schema.properties) {
+    // An optional part left wholly empty (e.g. a child in need plan with another outcome) is left out, not sent half-made.
+    if (!required && !anythingPosted(posted)) return undefined;
+    return coerceObject(schema, asPosted(posted));
+  }
   if (schema.type === 'object' && schema.propertyNames?.enum && typeof schema.additionalProperties === 'object') {
     const each = schema.additionalProperties;
     const values = asPosted(posted);

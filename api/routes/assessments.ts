@@ -20,6 +20,7 @@ export const workflowTypes = {
   referral: 'referralWorkflow',
   'strategy-discussion': 'strategyDiscussionWorkflow',
   'section-47-enquiry': 'section47EnquiryWorkflow',
+  'child-in-need-plan': 'childInNeedPlanWorkflow',
 } as const;
 
 export const assessmentListQuerySchema = z

@@ -8,6 +8,7 @@
 import { checklistItems } from '../../domain/prompts';
 import { ApiClient, GaveUpError, sleep } from './http';
 import { CHILD_REF, caseWorkflowIds, type CaseScenario } from './plan';
+import { childInNeedPlan } from '../../test/support/child-in-need-plan-example';
 
 export interface Tokens {
   system: string;
@@ -236,6 +237,7 @@ export async function driveCase(ctx: DriverContext, run: CaseRun): Promise<void>
       checklist: Object.fromEntries(checklistItems.map((item) => [item, { met: true }])),
       primaryNeedCode: scenario.kind === 's47' ? 'N1' : 'N9',
       assessmentFactors: scenario.kind === 's47' ? ['16A'] : ['21'],
+      ...(scenario.outcome === 'child-in-need-plan' ? { childInNeedPlan: childInNeedPlan(Date.now()) } : {}),
     });
     step = 'sign-off';
     if (signed?.stage !== 'completed' || signed.outcome !== scenario.outcome) {

@@ -24,6 +24,7 @@ import { eventually, startApi, type ApiUnderTest } from '../api/support';
 import { censusYearClock, lastEndedCensusYear } from '../support/cin-census-year';
 import { CIN_RULESET, childErrors, runCinValidator, type ValidatorReport } from '../support/cin-validator';
 import { FIRST_VISIT_INFORMATION, procedureFieldwork } from '../support/procedure-fieldwork';
+import { childInNeedPlan } from '../support/child-in-need-plan-example';
 
 const EXPECTED_LA_QUERIES: Record<string, string> = {
   // As in validator.test.ts: nine children cannot use eight distinct disability codes; a real authority's return does.
@@ -113,6 +114,8 @@ async function signOff(assessmentId: string, decidedAt: string, outcome: string,
     determinations: { childInNeed: outcome === 'child-in-need-plan', significantHarmSuspected: harm, accommodationNeeded: false },
     checklist: Object.fromEntries(checklistItems.map((item) => [item, { met: true }])),
     ...census,
+    // the plan (its reviews ahead of today, whatever date the sign-off carries).
+    ...(outcome === 'child-in-need-plan' ? { childInNeedPlan: childInNeedPlan(Date.now()) } : {}),
   });
 }
 

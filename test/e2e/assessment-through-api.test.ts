@@ -4,6 +4,7 @@ import { checklistItems } from '../../domain/prompts';
 import { eventually, newReferralId, startApi, type ApiUnderTest } from '../api/support';
 import { bornYearsAgo } from '../support/assessment-harness';
 import { FIRST_VISIT_INFORMATION, procedureFieldwork } from '../support/procedure-fieldwork';
+import { childInNeedPlan } from '../support/child-in-need-plan-example';
 
 /**
  * A whole assessment driven only through the HTTP API, on the real dev server: referral,
@@ -120,6 +121,7 @@ describe('a whole assessment through the API', () => {
           checklist: Object.fromEntries(checklistItems.map((item) => [item, { met: true }])),
           primaryNeedCode: 'N1',
           assessmentFactors: ['3B'],
+          childInNeedPlan: childInNeedPlan(Date.now()),
         },
       }),
       200,

@@ -182,7 +182,7 @@ describe('the manager pages in Chromium', () => {
     // The summary links to the field, and what was entered is kept.
     const link = summary.getByRole('link', { name: /Analysis triangulated/ });
     expect(await link.getAttribute('href')).toBe('#f-sign-off-checklist-analysis-triangulated-reason');
-    expect(await page.getByLabel('Rationale').inputValue()).toBe('evidence supports a child in need plan');
+    expect(await page.getByLabel('Rationale').inputValue()).toBe('evidence supports early help');
     await screenshot(page, 'decision-form-sign-off-errors');
     await expectAccessible(page);
     // Nothing was decided.
@@ -204,7 +204,7 @@ describe('the manager pages in Chromium', () => {
     const signOff = page.locator('.moj-timeline__item').filter({ hasText: "decision 'sign-off'" });
     expect(await signOff.count()).toBe(1);
     expect(await signOff.innerText()).toMatch(/by MGR-5[\s\S]*R-21 Manager review checklist/);
-    expect(await page.locator('.govuk-summary-list').innerText()).toMatch(/Outcome\s+Child in need plan/);
+    expect(await page.locator('.govuk-summary-list').innerText()).toMatch(/Outcome\s+Early help/);
   });
 
   it('R-21 a second submit of the sign-off says it is already answered and records nothing', async () => {
@@ -323,8 +323,9 @@ function currentMonth(): string {
 
 /** Fills the sign-off form: outcome, determinations, every checklist item met except the analysis. */
 async function fillSignOff(page: Person['page'], options: { leaveReasonEmpty: boolean }): Promise<void> {
-  await page.getByRole('group', { name: 'Outcome', exact: true }).getByLabel('Child in need plan').check();
-  await page.getByRole('group', { name: 'Child in need', exact: true }).getByLabel('Yes').check();
+  // Early help: a child in need plan outcome also needs the whole plan, which this form cannot build yet.
+  await page.getByRole('group', { name: 'Outcome', exact: true }).getByLabel('Early help').check();
+  await page.getByRole('group', { name: 'Child in need', exact: true }).getByLabel('No').check();
   await page.getByRole('group', { name: 'Significant harm suspected', exact: true }).getByLabel('No').check();
   await page.getByRole('group', { name: 'Accommodation needed', exact: true }).getByLabel('No').check();
   // Every item of the checklist (domain/prompts.ts) met, but the analysis.
@@ -337,5 +338,5 @@ async function fillSignOff(page: Person['page'], options: { leaveReasonEmpty: bo
   const analysis = page.getByRole('group', { name: 'Analysis triangulated', exact: true });
   await analysis.getByLabel('No').check();
   if (!options.leaveReasonEmpty) await analysis.getByLabel('Reason').fill('one source only');
-  await page.getByLabel('Rationale').fill('evidence supports a child in need plan');
+  await page.getByLabel('Rationale').fill('evidence supports early help');
 }

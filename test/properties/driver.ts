@@ -47,6 +47,7 @@ import {
   type WorkflowView,
 } from './invariants';
 import { Receivers, workerWithReceivers } from './receivers';
+import { childInNeedPlan } from '../support/child-in-need-plan-example';
 
 /** A server whose clock has run this far ahead of the real one is replaced (ages and calendars stay near today). */
 const MAX_CLOCK_DRIFT_MS = 300 * DAY_MS;
@@ -815,13 +816,15 @@ class CaseRun {
                 signOff.promptId,
                 `sign off: ${outcome}`,
                 'sign-off',
-                () => ({
+                (at) => ({
                   outcome,
                   determinations: { childInNeed: outcome === 'child-in-need-plan', significantHarmSuspected: harm, accommodationNeeded: false },
                   checklist,
                   primaryNeedCode: harm ? 'N1' : 'N9',
                   assessmentFactors: harm ? ['16A'] : ['21'],
                   ...(homeless ? { section20Considered: true } : {}),
+                  // R-44: a child in need plan outcome states the plan (its reviews ahead of the case's clock).
+                  ...(outcome === 'child-in-need-plan' ? { childInNeedPlan: childInNeedPlan(at) } : {}),
                 }),
                 (at, result) => {
                   if (result === 'accepted' && outcome === 'strategy-discussion') this.facts.strategyTriggers.push({ childRef, cause: 'sign-off-outcome', atMs: at });
@@ -861,7 +864,8 @@ class CaseRun {
           const outcome = open('section-47-outcome');
           if (outcome && state.childSeenAt !== undefined) {
             for (const value of ['initial-child-protection-conference', 'child-in-need-plan', 'not-substantiated']) {
-              decision(view, outcome.promptId, `section 47 outcome: ${value}`, value, undefined, undefined, value === 'initial-child-protection-conference' ? 4 : 1);
+              const plan = value === 'child-in-need-plan' ? (at: number) => ({ childInNeedPlan: childInNeedPlan(at) }) : undefined;
+              decision(view, outcome.promptId, `section 47 outcome: ${value}`, value, plan, undefined, value === 'initial-child-protection-conference' ? 4 : 1);
             }
           }
           acknowledge(view);

@@ -42,6 +42,7 @@ describe('complete runs', () => {
   it('R-21 a section 17 assessment from referral to sign-off, through a late visit and the review window, runs to the end and replays', async () => {
     const run = await assessmentSignedOff(harness);
     expect(run.results.assessment).toMatchObject({ childRef: 'C-1', stage: 'completed', outcome: 'child-in-need-plan' });
+    expect(run.results.plan).toMatchObject({ status: 'closed', reasonForClosure: 'RC7' });
     expect(run.results.referral).toMatchObject({ stage: 'closed', assessments: [{ childRef: 'C-1', status: 'completed' }] });
     await replayAndKeep(run);
   });

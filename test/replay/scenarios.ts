@@ -5,11 +5,11 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import { assessmentWorkflowId, referralWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
+import { assessmentWorkflowId, childInNeedPlanWorkflowId, referralWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
 import type { AssessmentState } from '../../workflows/assessment';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import { referralWorkflow } from '../../workflows/referral';
-import { allMet, DAY_MS, HOUR_MS, iso, type AssessmentHarness } from '../support/assessment-harness';
+import { allMet, childInNeedPlan, DAY_MS, HOUR_MS, iso, type AssessmentHarness } from '../support/assessment-harness';
 import { FIRST_VISIT_INFORMATION, procedureFieldwork } from '../support/procedure-fieldwork';
 
 export interface ScenarioRun {
@@ -92,7 +92,18 @@ export async function assessmentSignedOff(harness: AssessmentHarness): Promise<S
     checklist: allMet(),
     primaryNeedCode: 'N1',
     assessmentFactors: ['3B'],
+    childInNeedPlan: childInNeedPlan(await harness.now()),
   });
+  // the child in need plan the sign-off started: sent to its agencies, reviewed early and
+  // closed (while the assessment is open: the test server stops skipping time when a child
+  // closes after its parent).
+  const plan = harness.env.client.workflow.getHandle(childInNeedPlanWorkflowId(referralId, 'C-1', { kind: 'assessment' }));
+  await harness.eventually(() => plan.describe());
+  await send(harness, plan, { type: 'cin-plan-sent', agencyRef: 'AG-1' });
+  await send(harness, plan, { type: 'cin-plan-sent', agencyRef: 'AG-2' });
+  await send(harness, plan, { type: 'cin-plan-review-requested' });
+  await decide(harness, plan, 'cin-plan-review', 'close', { reasonForClosure: 'RC7' });
+  const planResult = await plan.result();
   // The referral closes once the assessment's review window is over (time skips to it).
   const referralResult = await referral.result();
   const assessmentResult = await assessment.result();
@@ -101,8 +112,9 @@ export async function assessmentSignedOff(harness: AssessmentHarness): Promise<S
     histories: [
       { workflowId: referral.workflowId, kind: 'referral', history: await referral.fetchHistory() },
       { workflowId: assessment.workflowId, kind: 'assessment', history: await assessment.fetchHistory() },
+      { workflowId: plan.workflowId, kind: 'child-in-need-plan', history: await plan.fetchHistory() },
     ],
-    results: { referral: referralResult, assessment: assessmentResult },
+    results: { referral: referralResult, assessment: assessmentResult, plan: planResult },
   };
 }
 
@@ -158,7 +170,7 @@ export async function strategyDiscussionFromDutyDecision(harness: AssessmentHarn
   });
   await decide(harness, discussion, 'strategy-discussion-outcome', 'section-47-enquiry', { attendees: ['police', 'health'] });
   const enquiry = harness.env.client.workflow.getHandle(section47EnquiryWorkflowId(referralId, 'C-1', 1));
-  await decide(harness, enquiry, 'section-47-outcome', 'child-in-need-plan');
+  await decide(harness, enquiry, 'section-47-outcome', 'child-in-need-plan', { childInNeedPlan: childInNeedPlan(await harness.now()) });
   const discussionResult = await discussion.result();
   await decide(harness, assessment, 'allocation', 'allocate', { socialWorkerId: 'SW-1', track: 'S17', assessmentType: 'complex' });
   await send(harness, assessment, { type: 'home-visited', bedroomSeen: true, informationGiven: FIRST_VISIT_INFORMATION });
@@ -173,6 +185,7 @@ export async function strategyDiscussionFromDutyDecision(harness: AssessmentHarn
     checklist: allMet(),
     primaryNeedCode: 'N1',
     assessmentFactors: ['16A'],
+    childInNeedPlan: childInNeedPlan(await harness.now()),
   });
   const referralResult = await referral.result();
   const assessmentResult = await assessment.result();

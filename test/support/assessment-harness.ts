@@ -121,6 +121,9 @@ export class AssessmentHarness {
     // Children first: the test server stops skipping time for good when a parent is
     // cancelled while a child it started is still running.
     for (const childId of await this.runningChildren(handle)) await this.finish(this.env.client.workflow.getHandle(childId));
+    // A child in need plan is closed by its own review, not cancelled: the test server stops
+    // skipping time when a child started by another workflow is cancelled.
+    if (await this.closePlan(handle)) return;
     await this.eventually(async () => {
       const described = await handle.describe();
       if ((described.raw.pendingActivities ?? []).length > 0) throw new Error('activities still pending');
@@ -137,6 +140,25 @@ export class AssessmentHarness {
     }, 30_000);
   }
 
+  /** Closes an open child in need plan through a review it asks for (R-44); false when `handle` is no open plan. */
+  private async closePlan(handle: WorkflowHandle): Promise<boolean> {
+    const current = (await handle.query(stateQuery).catch(() => undefined)) as { planManagerId?: string; stage?: string; openPrompts?: Prompt[] } | undefined;
+    if (current?.planManagerId === undefined || current.stage !== 'open') return false;
+    if (!current.openPrompts?.some((prompt) => prompt.kind === 'cin-plan-review')) {
+      await handle.signal(eventSignal, { type: 'cin-plan-review-requested', eventId: `EV-CLOSE-${handle.workflowId.replace(/[^A-Za-z0-9_-]/g, '_').slice(-40)}`, occurredAt: iso(await this.now()), actor: 'SW-1' } as DomainEvent);
+    }
+    const prompt = await this.eventually(async () => {
+      const open = ((await handle.query(stateQuery)) as { openPrompts: Prompt[] }).openPrompts.find((candidate) => candidate.kind === 'cin-plan-review');
+      if (!open) throw new Error('no review prompt yet');
+      return open;
+    });
+    await handle.executeUpdate(decideUpdate, {
+      args: [{ promptId: prompt.promptId, decision: 'close', reasonForClosure: 'RC7', rationale: 'the test is over', decidedBy: 'MGR-1', decidedAt: iso(await this.now()) } as never],
+    });
+    await handle.result();
+    return true;
+  }
+
   /** The child workflows a case workflow says are running (assessments, strategy discussions, a section 47 enquiry). */
   private async runningChildren(handle: WorkflowHandle): Promise<string[]> {
     const current = (await handle.query(stateQuery).catch(() => undefined)) as
@@ -145,12 +167,20 @@ export class AssessmentHarness {
           strategyDiscussions?: Array<{ workflowId: string; status: string }>;
           stage?: string;
           section47WorkflowId?: string;
+          followOn?: { childInNeedPlans: Array<{ workflowId: string; status: string }> };
+          childInNeedPlan?: { workflowId: string; status: string };
         }
       | undefined;
     if (!current) return [];
     const running = (entries: Array<{ workflowId: string; status: string }> = []) =>
       entries.filter((entry) => entry.status === 'running' || entry.status === 'starting').map((entry) => entry.workflowId);
-    const children = [...running(current.assessments), ...running(current.strategyDiscussions)];
+    const children = [
+      ...running(current.assessments),
+      ...running(current.strategyDiscussions),
+      // R-44: child in need plans outlive what started them, but a test ends them too.
+      ...running(current.followOn?.childInNeedPlans),
+      ...running(current.childInNeedPlan ? [current.childInNeedPlan] : []),
+    ];
     if (current.stage === 'section-47-enquiry' && current.section47WorkflowId) children.push(current.section47WorkflowId);
     const open: string[] = [];
     for (const childId of children) {
@@ -214,6 +244,8 @@ export async function send(handle: Handle, event: Record<string, unknown> & { ty
   await handle.signal(eventSignal, full);
   return full;
 }
+
+export { childInNeedPlan } from './child-in-need-plan-example';
 
 export const allMet = () => Object.fromEntries(checklistItems.map((item) => [item, { met: true }]));
 

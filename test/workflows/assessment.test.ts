@@ -8,6 +8,7 @@ import { managerDecisionSignal } from '../../workflows/messages';
 import {
   allMet,
   bornYearsAgo,
+  childInNeedPlan,
   allocate,
   AssessmentHarness,
   DAY_MS,
@@ -30,6 +31,8 @@ const signOffAnswer = (extra: Record<string, unknown> = {}) => ({
   checklist: allMet(),
   primaryNeedCode: 'N1',
   assessmentFactors: ['3B', '4B'],
+  // the plan a child in need plan outcome needs (reviews far enough ahead of any time this file skips to).
+  childInNeedPlan: childInNeedPlan(Date.now() + 365 * DAY_MS),
   ...extra,
 });
 
@@ -281,7 +284,7 @@ describe('assessment workflow: allocation, events and decisions', () => {
   });
 
   it('R-23 an emergency-action outcome is recorded and notifies the police and the manager at once', async () => {
-    const { handle } = await completed('REF-2017', {}, { outcome: 'emergency-action' });
+    const { handle } = await completed('REF-2017', {}, { outcome: 'emergency-action', determinations: { childInNeed: true, significantHarmSuspected: true, accommodationNeeded: false } });
     expect((await state(handle)).outcome).toBe('emergency-action');
     await harness.eventually(() => {
       const sent = harness.notifications(handle.workflowId).filter((n) => n.reason === 'emergency-action');
@@ -379,8 +382,10 @@ describe('assessment workflow: allocation, events and decisions', () => {
     await allocate(harness, handle);
     await doFieldwork(harness, handle);
     const now = await harness.now();
+    // During the assessment (since the outcomes-follow-on change, R-25 as extended) it asks what it changes.
     await send(handle, { type: 'new-information', summary: 'more' }, now);
-    expect((await state(handle)).record.at(-1)).toMatchObject({ type: 'new-information', status: 'rejected' });
+    expect((await state(handle)).record.filter((entry) => entry.source === 'event').at(-1)).toMatchObject({ type: 'new-information', status: 'applied' });
+    expect(openPrompt(await state(handle), 'new-information-review').rule).toBe('R-25');
     await send(handle, { type: 'assessment-submitted' }, now);
     await decide(handle, openPrompt(await state(handle), 'sign-off').promptId, 'sign-off', now, signOffAnswer({ outcome: 'early-help' }));
     await send(handle, { type: 'new-information', summary: 'more' }, now);

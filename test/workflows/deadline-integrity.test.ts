@@ -20,6 +20,7 @@ import {
   allMet,
   allocate,
   AssessmentHarness,
+  childInNeedPlan,
   DAY_MS,
   decide,
   doFieldwork,
@@ -70,6 +71,7 @@ async function signedOff(handle: Handle, outcome = 'child-in-need-plan', extra: 
     checklist: allMet(),
     primaryNeedCode: 'N1',
     assessmentFactors: ['21'],
+    ...(outcome === 'child-in-need-plan' ? { childInNeedPlan: childInNeedPlan(Date.now() + 365 * DAY_MS) } : {}),
     ...extra,
   });
   return state(handle);

@@ -11,6 +11,7 @@ import { referralWorkflow, type ReferralState } from '../../workflows/referral';
 import {
   allMet,
   allocate,
+  childInNeedPlan,
   AssessmentHarness,
   bornYearsAgo,
   DAY_MS,
@@ -41,6 +42,8 @@ const signOffAnswer = (extra: Record<string, unknown> = {}) => ({
   checklist: allMet(),
   primaryNeedCode: 'N1',
   assessmentFactors: ['21'],
+  // R-44 (issue 17): a child in need plan outcome is taken with its plan.
+  childInNeedPlan: childInNeedPlan(Date.now() + 365 * DAY_MS),
   ...extra,
 });
 const policy = (input: AuthorityPolicyInput) => authorityPolicySchema.parse(input);

@@ -9,7 +9,7 @@ import type { StrategyDiscussionInput } from '../../domain/process';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import type { Section47State } from '../../workflows/section47-enquiry';
 import { strategyDiscussionWorkflow, type StrategyDiscussionState } from '../../workflows/strategy-discussion';
-import { AssessmentHarness, DAY_MS, HOUR_MS, iso, testCalendar, useTimeSkippingHarness } from '../support/assessment-harness';
+import { AssessmentHarness, childInNeedPlan, DAY_MS, HOUR_MS, iso, testCalendar, useTimeSkippingHarness } from '../support/assessment-harness';
 import { addWorkingDaysIndependent, bankHolidaysBetweenIndependent, LONDON } from '../support/independent-calendar';
 
 let env: TestWorkflowEnvironment;
@@ -100,7 +100,7 @@ describe('strategy discussion and section 47 enquiry', () => {
       return now;
     });
     expect(seen.openPrompts.map((prompt) => prompt.kind)).toEqual(['section-47-outcome']);
-    await decide(enquiry, promptOf(seen, 'section-47-outcome').promptId, 'child-in-need-plan');
+    await decide(enquiry, promptOf(seen, 'section-47-outcome').promptId, 'child-in-need-plan', { childInNeedPlan: childInNeedPlan(await harness.now()) });
     const result = await discussion.result();
     expect(result).toMatchObject({ outcome: 'section-47-enquiry', section47: { outcome: 'child-in-need-plan' } });
   });
