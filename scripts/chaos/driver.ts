@@ -7,7 +7,7 @@
  */
 import { checklistItems } from '../../domain/prompts';
 import { ApiClient, GaveUpError, sleep } from './http';
-import { CHILD_REF, caseWorkflowIds, type CaseScenario } from './plan';
+import { CHILD_REF, CONTRIBUTING_AGENCY, caseWorkflowIds, type CaseScenario } from './plan';
 import { childInNeedPlan } from '../../test/support/child-in-need-plan-example';
 
 export interface Tokens {
@@ -208,7 +208,11 @@ export async function driveCase(ctx: DriverContext, run: CaseRun): Promise<void>
       await event(ids.assessment, 'child-seen', childSeen);
       step = 'waiting for the enquiry to learn the child was seen';
       await waitFor('childSeenAt on the section 47 enquiry', ids.section47, (state) => state.childSeenAt);
-      await decide(ids.section47, enquiryPrompt, { decision: scenario.section47Outcome ?? 'not-substantiated' });
+      await decide(ids.section47, enquiryPrompt, {
+        decision: scenario.section47Outcome ?? 'not-substantiated',
+        // R-44: the enquiry's child in need plan outcome states its plan.
+        ...(scenario.section47Outcome === 'child-in-need-plan' ? { childInNeedPlan: childInNeedPlan(Date.now()) } : {}),
+      });
       step = 'waiting for the strategy discussion to conclude';
       await waitFor('the concluded strategy discussion', ids.assessment, (state) => (state.strategyDiscussions?.[0]?.status === 'concluded' ? true : undefined));
     } else {
@@ -216,7 +220,7 @@ export async function driveCase(ctx: DriverContext, run: CaseRun): Promise<void>
       await event(ids.assessment, 'home-visited', { bedroomSeen: true, informationGiven: { introductoryLetterAndPack: true, consentForm: true, complaintsProcedure: true } });
     }
     await event(ids.assessment, 'parent-seen', { parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true });
-    await event(ids.assessment, 'agency-information-received', { agency: 'education' });
+    await event(ids.assessment, 'agency-information-received', { agency: CONTRIBUTING_AGENCY });
     if (scenario.needsService) await event(ids.assessment, 'needs-identified', { service: scenario.needsService });
     if (scenario.crimeSuspected) await event(ids.assessment, 'crime-suspected');
     await event(ids.assessment, 'analysis-completed', { sources: ['SRC-1', 'SRC-2'] });
@@ -238,6 +242,8 @@ export async function driveCase(ctx: DriverContext, run: CaseRun): Promise<void>
       primaryNeedCode: scenario.kind === 's47' ? 'N1' : 'N9',
       assessmentFactors: scenario.kind === 's47' ? ['16A'] : ['21'],
       ...(scenario.outcome === 'child-in-need-plan' ? { childInNeedPlan: childInNeedPlan(Date.now()) } : {}),
+      // R-45: a specialist assessment outcome names the request.
+      ...(scenario.outcome === 'specialist-assessment' ? { specialistAssessment: { requestRef: `SPA-${scenario.index}`, kind: 'psychological', provider: 'child and adolescent mental health service' } } : {}),
     });
     step = 'sign-off';
     if (signed?.stage !== 'completed' || signed.outcome !== scenario.outcome) {

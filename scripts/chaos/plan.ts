@@ -3,7 +3,8 @@
  * faults in order (kind, the pause before each, how long the part stays down) and each
  * case's scenario, with the notifications and case records that case must produce.
  */
-import { assessmentWorkflowId, referralWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
+import { assessmentWorkflowId, childInNeedPlanWorkflowId, referralWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
+import { childInNeedPlan } from '../../test/support/child-in-need-plan-example';
 import type { Rng } from './prng';
 import type { FaultKind } from './settings';
 
@@ -66,6 +67,10 @@ export function* faultPlan(rng: Rng, kinds: readonly FaultKind[], gapSeconds: { 
 export type CaseKind = 's17' | 's47' | 'deadline';
 
 export const CHILD_REF = 'C-1';
+/** The agency whose information the driver records (R-24: a copy of the assessment goes to it). */
+export const CONTRIBUTING_AGENCY = 'education';
+/** The manager the driver's child in need plans name. */
+export const PLAN_MANAGER = childInNeedPlan(0).planManagerId;
 
 /** Sign-off outcomes the driver chooses from (not emergency-action or strategy-discussion: those start workflows of their own that this driver does not drive). */
 export const signOffOutcomes = ['child-in-need-plan', 'early-help', 'no-further-action', 'information-and-advice', 'specialist-assessment'] as const;
@@ -118,6 +123,10 @@ export interface CaseWorkflowIds {
   assessment: string;
   strategy?: string;
   section47?: string;
+  /** R-43, R-44: the child in need plan the sign-off starts. */
+  planFromAssessment?: string;
+  /** R-44: the child in need plan a section 47 enquiry's outcome starts. */
+  planFromSection47?: string;
 }
 
 export function caseWorkflowIds(scenario: CaseScenario): CaseWorkflowIds {
@@ -126,6 +135,10 @@ export function caseWorkflowIds(scenario: CaseScenario): CaseWorkflowIds {
     referral: referralWorkflowId(ref),
     assessment: assessmentWorkflowId(ref, CHILD_REF),
     ...(scenario.kind === 's47' ? { strategy: strategyDiscussionWorkflowId(ref, CHILD_REF, 1), section47: section47EnquiryWorkflowId(ref, CHILD_REF, 1) } : {}),
+    ...(scenario.outcome === 'child-in-need-plan' ? { planFromAssessment: childInNeedPlanWorkflowId(ref, CHILD_REF, { kind: 'assessment' }) } : {}),
+    ...(scenario.kind === 's47' && scenario.section47Outcome === 'child-in-need-plan'
+      ? { planFromSection47: childInNeedPlanWorkflowId(ref, CHILD_REF, { kind: 'section-47', sequence: 1 }) }
+      : {}),
   };
 }
 
@@ -207,6 +220,18 @@ export function expectedMeanings(scenario: CaseScenario): Meaning[] {
     expected.push(record(ids.assessment, 'follow-on-required'));
     expected.push(notice(ids.assessment, 'social-worker', `start-${scenario.outcome}`, 'R-23'));
   }
+  // R-43, R-44: each child in need plan starts as its own workflow, recorded and its manager told.
+  for (const plan of [ids.planFromAssessment, ids.planFromSection47]) {
+    if (!plan) continue;
+    expected.push(record(plan, 'cin-plan-started'));
+    expected.push(notice(plan, 'manager', 'cin-plan-started', 'R-43', PLAN_MANAGER));
+  }
+  // R-45: the specialist assessment the outcome asks for is tracked from the sign-off.
+  if (scenario.outcome === 'specialist-assessment') expected.push(record(ids.assessment, 'specialist-assessment-requested'));
+  // R-24 (as extended): a copy of the assessment to the family, the child from 12, and each agency that contributed.
+  expected.push(notice(ids.assessment, 'family', 'assessment-copy', 'R-24'));
+  if (scenario.childAge >= 12) expected.push(notice(ids.assessment, 'child', 'assessment-copy', 'R-24'));
+  expected.push(notice(ids.assessment, 'agency', 'assessment-copy', 'R-24', CONTRIBUTING_AGENCY));
   // R-24: the written outcome to the family, the child from 12, the referrer unless anonymous, each agency referred to.
   expected.push(notice(ids.assessment, 'family', 'assessment-outcome', 'R-24'));
   if (scenario.childAge >= 12) expected.push(notice(ids.assessment, 'child', 'assessment-outcome', 'R-24'));

@@ -113,7 +113,7 @@ export async function scanHistories(client: Client, runs: readonly CaseRun[], un
   for (const run of runs) {
     if (run.startedAt === undefined) continue;
     const ids = caseWorkflowIds(run.scenario);
-    for (const id of [ids.referral, ids.assessment, ids.strategy, ids.section47]) if (id) expected.add(id);
+    for (const id of Object.values(ids)) if (id) expected.add(id);
   }
   // A case that got stuck early may not have reached its later workflows.
   const stuck = new Set(runs.filter((run) => run.stuck).flatMap((run) => Object.values(caseWorkflowIds(run.scenario))));
@@ -279,6 +279,14 @@ export async function checkCase(api: ApiClient, tokens: Tokens, run: CaseRun): P
       if (!enquiry.childSeenAt) check.problems.push('the section 47 enquiry never learnt the child was seen');
     });
   }
+  // R-43, R-44: each child in need plan runs on, open, until its reviews close or step it up.
+  for (const plan of [ids.planFromAssessment, ids.planFromSection47]) {
+    if (!plan || !run.completedAt) continue;
+    await part('child in need plan', async () => {
+      const state = await read(plan);
+      if (state) expect(`child in need plan ${plan} stage`, state.stage, 'open');
+    });
+  }
   // The whole case's history (the referral's and its child workflows'), as operations read it.
   await part('history', async () => {
     const history = await api.call<{ timeline?: Array<{ workflowId: string }> }>('GET', `/v1/assessments/${ids.referral}/history`, {
@@ -289,7 +297,7 @@ export async function checkCase(api: ApiClient, tokens: Tokens, run: CaseRun): P
     check.historyEntries = timeline.length;
     const covered = new Set(timeline.map((entry) => entry.workflowId));
     // A case that got stuck early may not have reached its later workflows.
-    const required = run.completedAt ? [ids.referral, ids.assessment, ids.strategy, ids.section47] : [ids.referral];
+    const required = run.completedAt ? Object.values(ids) : [ids.referral];
     const uncovered = required.filter((id): id is string => !!id && !covered.has(id));
     check.historyReadable = history.status === 200 && timeline.length > 0 && uncovered.length === 0;
     if (!check.historyReadable) check.problems.push(`history: ${history.status}, ${timeline.length} entries${uncovered.length ? `, nothing from ${uncovered.join(', ')}` : ''}`);
