@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppConfig } from '../common/config';
 
@@ -106,9 +106,66 @@ export async function deliver(config: OutboundConfig, message: OutboundMessage):
   }
   await mkdir(config.outboxDir, { recursive: true, mode: 0o700 });
   const file = join(config.outboxDir, `${message.channel}.jsonl`);
-  const existing = await readFile(file, 'utf8').catch(() => '');
-  if (existing.includes(`"idempotencyKey":${JSON.stringify(message.idempotencyKey)}`)) return { delivered: 'already-in-outbox' };
-  // Case references: readable by the owner only.
-  await appendFile(file, `${payload}\n`, { mode: 0o600 });
-  return { delivered: 'outbox' };
+  return (await appendOnce(file, message.idempotencyKey, payload)) ? { delivered: 'outbox' } : { delivered: 'already-in-outbox' };
+}
+
+/**
+ * The local outbox's index: per file, the idempotency keys it holds and the size it had
+ * after the last write this process knows of. A delivery costs a `stat` and a set lookup,
+ * not a scan of the file (which made every delivery O(file) and, with thousands of cases
+ * open, held the worker's event loop for seconds). The file is read again only when its
+ * size is not the one this process left it at: another process wrote to it, or it was
+ * truncated or removed. Writes to one file are serialised, so two attempts of one
+ * delivery in flight at once still write one line.
+ */
+interface OutboxIndex {
+  keys: Set<string>;
+  size: number;
+  /** The tail of this file's serialised operations. */
+  queue: Promise<unknown>;
+}
+const outboxIndexes = new Map<string, OutboxIndex>();
+
+async function sizeOf(file: string): Promise<number> {
+  return stat(file).then(
+    (info) => info.size,
+    () => 0,
+  );
+}
+
+async function readIndex(file: string): Promise<{ keys: Set<string>; size: number }> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const keys = new Set<string>();
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      const key = (JSON.parse(line) as { idempotencyKey?: unknown }).idempotencyKey;
+      if (typeof key === 'string') keys.add(key);
+    } catch {
+      // a torn last line (a crash mid-append): its delivery is retried and written whole
+    }
+  }
+  return { keys, size: Buffer.byteLength(text) };
+}
+
+/** Appends `payload` as one line unless `key` is in the file already; true when it wrote. */
+function appendOnce(file: string, key: string, payload: string): Promise<boolean> {
+  let index = outboxIndexes.get(file);
+  if (!index) {
+    index = { keys: new Set(), size: -1, queue: Promise.resolve() };
+    outboxIndexes.set(file, index);
+  }
+  const own = index;
+  const operation = own.queue.then(async () => {
+    if ((await sizeOf(file)) !== own.size) Object.assign(own, await readIndex(file));
+    if (own.keys.has(key)) return false;
+    const line = `${payload}\n`;
+    // Case references: readable by the owner only.
+    await appendFile(file, line, { mode: 0o600 });
+    own.keys.add(key);
+    own.size += Buffer.byteLength(line);
+    return true;
+  });
+  own.queue = operation.catch(() => undefined);
+  return operation;
 }

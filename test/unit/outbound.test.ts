@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -120,6 +120,34 @@ describe('deliver()', () => {
     expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(outboxDir).mode & 0o777).toBe(0o700);
+  });
+
+  it('writes one line for attempts of one delivery in flight at once, and a line for each other key', async () => {
+    const outboxDir = join(mkdtempSync(join(tmpdir(), 'outbox-race-')), 'outbox');
+    const answers = await Promise.all([
+      ...Array.from({ length: 5 }, () => deliver({ outboxDir }, message)),
+      ...Array.from({ length: 20 }, (_, index) => deliver({ outboxDir }, { ...message, idempotencyKey: `wf/run/${index + 2}` })),
+    ]);
+    expect(answers.slice(0, 5).filter((answer) => answer.delivered === 'outbox')).toHaveLength(1);
+    const keys = readFileSync(join(outboxDir, 'notification.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { idempotencyKey: string }).idempotencyKey);
+    expect(keys).toHaveLength(21);
+    expect(new Set(keys).size).toBe(21);
+  });
+
+  it('sees what another process wrote to the outbox, and a file truncated or removed behind it', async () => {
+    const outboxDir = join(mkdtempSync(join(tmpdir(), 'outbox-shared-')), 'outbox');
+    const file = join(outboxDir, 'notification.jsonl');
+    await expect(deliver({ outboxDir }, message)).resolves.toEqual({ delivered: 'outbox' });
+    // Another worker appended a delivery this process has not seen.
+    appendFileSync(file, `${JSON.stringify({ channel: 'notification', idempotencyKey: 'wf/other/1' })}\n`);
+    await expect(deliver({ outboxDir }, { ...message, idempotencyKey: 'wf/other/1' })).resolves.toEqual({ delivered: 'already-in-outbox' });
+    // An operator emptied the file: the delivery is written again rather than lost.
+    writeFileSync(file, '');
+    await expect(deliver({ outboxDir }, message)).resolves.toEqual({ delivered: 'outbox' });
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
   });
 });
 
