@@ -6,6 +6,7 @@ import { assessmentListQuerySchema, historyQuerySchema } from './routes/assessme
 import { promptListQuerySchema } from './routes/prompts';
 import { timelinessQuerySchema } from './routes/reports';
 import { censusRequestJsonSchema } from './census';
+import { earlierInvolvementSchema } from './earlier-involvement';
 import { caseWorkflowIdSchema, promptIdSchema } from './ids';
 import { referralIdSchema } from '../domain/ids';
 import { promptKinds } from '../domain/prompts';
@@ -103,7 +104,11 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     summary: "A referral's state (all roles)",
     security,
     request: { params: referralParams },
-    responses: { 200: json(anyState, 'state'), 404: json(errorSchema, 'no such referral, or not within your scope (the same answer)'), ...errors },
+    responses: {
+      200: json(z.object({ earlierInvolvement: earlierInvolvementSchema.optional() }).catchall(z.unknown()).describe("the referral workflow's state (the state query), with the child's earlier involvement"), 'state'),
+      404: json(errorSchema, 'no such referral, or not within your scope (the same answer)'),
+      ...errors,
+    },
   });
   registry.registerPath({
     method: 'get',

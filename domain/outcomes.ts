@@ -36,12 +36,14 @@ export type SpecialistAssessmentRequest = z.infer<typeof specialistAssessmentReq
 export const emergencyActionKinds = ['police-protection', 'emergency-protection-order', 'accommodation-with-consent', 'other'] as const;
 
 /**
- * R-26 (as extended): who a strategy discussion invites: police and health at least, and the
- * referring agency where an agency referred (one of police or health is already there).
+ * R-26 (as extended): who a strategy discussion invites: police and health at least, the
+ * referring agency where an agency referred (one of police or health is already there), and
+ * for a looked-after child the residential or fostering service caring for them (003).
  */
-export function strategyDiscussionInvitees(referrerType: string): string[] {
+export function strategyDiscussionInvitees(referrerType: string, child: { lookedAfter?: boolean } = {}): string[] {
   const invitees = ['police', 'health'];
   if (!['police', 'health', 'family', 'self', 'anonymous'].includes(referrerType)) invitees.push(`referrer:${referrerType}`);
+  if (child.lookedAfter) invitees.push('residential-or-fostering-service');
   return invitees;
 }
 

@@ -60,6 +60,8 @@ export interface StrategyDiscussionInput extends CaseContext {
   calledAt: string;
   /** The first strategy discussion's time, from which the conference deadline runs. */
   initialStrategyDiscussionAt?: string;
+  /** the child is looked after (the residential or fostering service is invited). */
+  lookedAfter?: boolean;
 }
 
 export interface Section47Result {

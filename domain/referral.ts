@@ -20,6 +20,8 @@ export const childSchema = z
     homelessness: z.enum(['homeless', 'threat-imminent', 'at-risk']).optional(),
     /** R-28 (section 10): the case system knows the young person is 16 or 17 (near 18, pregnant or with a child included) without a date of birth. */
     aged16Or17: z.boolean().optional(),
+    /** R-26 (section 10): a looked-after child: a strategy discussion invites the residential or fostering service caring for them. */
+    lookedAfter: z.boolean().optional(),
     /** R-20 (section 10): an unborn child's referral date is when the authority learnt of the pregnancy. */
     pregnancyKnownOn: localDateSchema.optional(),
   })

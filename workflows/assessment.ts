@@ -318,6 +318,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
       calendar,
       idScheme: engine.idScheme,
       childRef: child.childRef,
+      ...(child.lookedAfter ? { lookedAfter: true } : {}),
       sequence,
       calledAt: entry.calledAt,
       initialStrategyDiscussionAt: first ? (first.result?.heldAt ?? first.calledAt) : undefined,

@@ -22,7 +22,7 @@ import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
 import { consentOverriddenSignal, eventSignal } from './messages';
 import { createOutbound } from './outbound';
 import { applyPromptTiming } from './prompt-timing';
-import { LocalAuthorityKey, ManagerIdKey, OverdueKey, ReferralIdKey, StageKey, TeamKey } from './search-attributes';
+import { ChildRefKey, LocalAuthorityKey, ManagerIdKey, OverdueKey, ReferralIdKey, StageKey, TeamKey } from './search-attributes';
 
 export { referralWorkflowId };
 
@@ -158,6 +158,8 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
             // Each child's assessment is a statutory process of its own: it goes on even if
             // this referral's workflow is ended by operations.
             parentClosePolicy: ParentClosePolicy.ABANDON,
+            // a later referral of the same child finds this assessment by it (an attribute of the start, not a command of its own).
+            typedSearchAttributes: [{ key: ChildRefKey, value: child.childRef }],
           });
           entry.status = 'running';
           engine.log({ source: 'engine', type: 'assessment-started', ref: entry.workflowId, status: 'applied', rule: 'R-3' });

@@ -49,6 +49,13 @@ export const FailingDeliveriesKey = defineSearchAttributeKey('FailingDeliveries'
  */
 export const AwaitingStepsKey = defineSearchAttributeKey('AwaitingSteps', SearchAttributeType.KEYWORD_LIST);
 
+/**
+ * The case system's opaque reference of the child an assessment is about, the same across
+ * referrals: a new contact's duty decision lists the child's earlier assessments by it (R-25,
+ * api/earlier-involvement.ts). Set when the assessment starts.
+ */
+export const ChildRefKey = defineSearchAttributeKey('ChildRef', SearchAttributeType.KEYWORD);
+
 /** Every custom attribute, for registering them on a server. */
 export const allSearchAttributeKeys = [
   StageKey,
@@ -69,4 +76,5 @@ export const allSearchAttributeKeys = [
   FailingDeliveriesKey,
   CensusWorkingDaysKey,
   AwaitingStepsKey,
+  ChildRefKey,
 ] as const;

@@ -85,7 +85,7 @@ export async function strategyDiscussionWorkflow(input: StrategyDiscussionInput)
     heldAt,
     outcome,
     attendees,
-    invitees: strategyDiscussionInvitees(input.referrerType),
+    invitees: strategyDiscussionInvitees(input.referrerType, { lookedAfter: input.lookedAfter }),
     safetyPlanUntil,
     section47WorkflowId,
     section47,

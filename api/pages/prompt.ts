@@ -5,6 +5,7 @@ import type { Prompt } from '../../domain/prompts';
 import { promptKindTitles, ruleLines } from '../../domain/rule-lines';
 import { stateQuery } from '../../workflows/messages';
 import { principalOf } from '../auth';
+import { earlierInvolvement } from '../earlier-involvement';
 import { submitDecision } from '../decisions';
 import { HttpError } from '../errors';
 import { promptIdSchema, safeWorkflowIdOfPrompt } from '../ids';
@@ -20,6 +21,11 @@ import { lateness } from './working-days';
  * validator has the last word: a prompt answered meanwhile (a second submit, another
  * manager) is "already answered", never a second decision.
  */
+/** The referral id of a referral workflow's id (`referral-<id>`), else undefined. */
+function referralIdOfWorkflow(workflowId: string): string | undefined {
+  return workflowId.startsWith('referral-') ? workflowId.slice('referral-'.length) : undefined;
+}
+
 export function promptRoutes(pages: PagesContext): Router {
   const router = Router();
   const workflowIdOf = (req: Request) => safeWorkflowIdOfPrompt(req.params.promptId);
@@ -27,7 +33,7 @@ export function promptRoutes(pages: PagesContext): Router {
   router.get('/prompts/:promptId', ...pages.page('page.prompt', ['manager'], workflowIdOf), async (req, res) => {
     const prompt = await promptOf(pages, req);
     if (prompt.status !== 'open') return renderClosed(pages, res, prompt, 200);
-    renderForm(pages, res, prompt, buildDecisionForm(prompt.kind), 200);
+    await renderForm(pages, res, prompt, buildDecisionForm(prompt.kind), 200);
   });
 
   router.post('/prompts/:promptId', ...pages.page('page.decide', ['manager'], workflowIdOf), ...pages.form, async (req, res) => {
@@ -39,7 +45,7 @@ export function promptRoutes(pages: PagesContext): Router {
     // The same schema the update's validator runs: errors named per field before anything is sent.
     const checked = schemaOf(prompt.kind).safeParse({ ...decision, promptId: prompt.promptId, decidedBy: principal.sub, decidedAt: pages.ctx.now().toISOString() });
     if (!checked.success) {
-      return renderForm(pages, res, prompt, buildDecisionForm(prompt.kind, posted, formErrors(prompt.kind, decision, checked.error.issues)), 422);
+      return await renderForm(pages, res, prompt, buildDecisionForm(prompt.kind, posted, formErrors(prompt.kind, decision, checked.error.issues)), 422);
     }
     try {
       await submitDecision(pages.ctx, principal, prompt.promptId, decision);
@@ -49,7 +55,7 @@ export function promptRoutes(pages: PagesContext): Router {
         // A rule only the case can check (e.g. a checklist item its record contradicts): said at the top, the form kept.
         const issues = (error.extra.issues as Array<{ path: string; message: string }> | undefined) ?? [{ path: '(body)', message: error.message }];
         const errors = new Map(issues.map((issue) => [issue.path === 'rationale' ? 'rationale' : 'decision', issue.message]));
-        return renderForm(pages, res, prompt, buildDecisionForm(prompt.kind, posted, errors), 422);
+        return await renderForm(pages, res, prompt, buildDecisionForm(prompt.kind, posted, errors), 422);
       }
       throw error;
     }
@@ -60,26 +66,29 @@ export function promptRoutes(pages: PagesContext): Router {
   return router;
 }
 
-type ShownPrompt = Prompt & { workflowId: string };
+type ShownPrompt = Prompt & { workflowId: string; childRefs?: string[] };
 
 /** The prompt as its workflow holds it (open or not); 404 when the workflow has none by that id. */
 async function promptOf(pages: PagesContext, req: Request): Promise<ShownPrompt> {
   const parsed = promptIdSchema.safeParse(req.params.promptId);
   if (!parsed.success) throw new HttpError(404, 'not-found', 'no such prompt');
   const workflowId = workflowIdOfPrompt(parsed.data) as string;
-  let state: { prompts?: Prompt[] };
+  let state: { prompts?: Prompt[]; childRefs?: string[] };
   try {
-    state = (await pages.ctx.client.workflow.getHandle(workflowId).query(stateQuery)) as { prompts?: Prompt[] };
+    state = (await pages.ctx.client.workflow.getHandle(workflowId).query(stateQuery)) as typeof state;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new HttpError(404, 'not-found', 'no such prompt');
     throw error;
   }
   const prompt = state.prompts?.find((candidate) => candidate.promptId === parsed.data);
   if (!prompt) throw new HttpError(404, 'not-found', 'no such prompt');
-  return { ...prompt, workflowId };
+  return { ...prompt, workflowId, ...(state.childRefs ? { childRefs: state.childRefs } : {}) };
 }
 
-function renderForm(pages: PagesContext, res: Response, prompt: ShownPrompt, form: DecisionForm, status: number): void {
+async function renderForm(pages: PagesContext, res: Response, prompt: ShownPrompt, form: DecisionForm, status: number): Promise<void> {
+  // R-25: a referral's duty decision shows the child's earlier assessments and outcomes.
+  const referralId = prompt.kind === 'duty-decision' && prompt.childRefs ? referralIdOfWorkflow(prompt.workflowId) : undefined;
+  const earlier = referralId && prompt.childRefs ? await earlierInvolvement(pages.ctx.client, principalOf(res), referralId, prompt.childRefs) : undefined;
   pages.render(
     res,
     'prompt.njk',
@@ -91,6 +100,7 @@ function renderForm(pages: PagesContext, res: Response, prompt: ShownPrompt, for
       ruleTitle: ruleLines[prompt.rule]?.title ?? '',
       ruleLine: ruleLines[prompt.rule]?.line ?? '',
       form,
+      earlier: earlier?.filter((child) => child.assessments.length > 0),
     },
     status,
   );

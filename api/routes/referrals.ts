@@ -7,6 +7,7 @@ import { stateQuery } from '../../workflows/messages';
 import { referralWorkflow } from '../../workflows/referral';
 import { LocalAuthorityKey, ManagerIdKey, ReferralIdKey, TeamKey } from '../../workflows/search-attributes';
 import { auditTarget } from '../audit';
+import { earlierInvolvement } from '../earlier-involvement';
 import { principalOf } from '../auth';
 import { assertTeamInScope } from '../scope';
 import { canonicalJson, sha256Hex } from '../canonical';
@@ -73,12 +74,18 @@ export function referralRoutes(ctx: RouteContext): Router {
   );
 
   router.get('/v1/referrals/:referralId', ...guard(ctx, 'referral.read', allRoles, (req) => safeReferralWorkflowId(req.params.referralId)), async (req, res) => {
-    const workflowId = referralWorkflowId(referralIdParam(req.params.referralId));
+    const referralId = referralIdParam(req.params.referralId);
+    const workflowId = referralWorkflowId(referralId);
+    let state: { childRefs?: string[]; children?: Array<{ childRef: string }> };
     try {
-      res.json(await ctx.client.workflow.getHandle(workflowId).query(stateQuery));
+      state = (await ctx.client.workflow.getHandle(workflowId).query(stateQuery)) as typeof state;
     } catch (error) {
       throw await translateWorkflowError(ctx.client, error, workflowId);
     }
+    // the child's earlier assessments (other referrals), for the duty decision.
+    const childRefs = state.childRefs ?? state.children?.map((child) => child.childRef) ?? [];
+    const earlier = await earlierInvolvement(ctx.client, principalOf(res), referralId, childRefs);
+    res.json(earlier ? { ...state, earlierInvolvement: earlier } : state);
   });
 
   return router;

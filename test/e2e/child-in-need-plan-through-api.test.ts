@@ -147,4 +147,74 @@ describe('a child in need plan through the API', () => {
     expect(assessment.stage).toBe('in-progress');
     expect(assessment.followOn.emergencyActions).toEqual([expect.objectContaining({ strategyDiscussion: 'started' })]);
   });
+
+  it('R-25 after closure, new information about the child arrives as a new contact whose duty decision shows the child\'s earlier assessments and outcomes', async () => {
+    const childRef = `CH-${newReferralId()}`;
+    const now = () => new Date().toISOString();
+    const promptOf = (workflowId: string, kind: string) =>
+      eventually(async () => {
+        const response = await api.call('GET', `/v1/assessments/${workflowId}`, { token: manager });
+        if (response.status !== 200) return undefined;
+        return ((await response.json()) as { openPrompts: Prompt[] }).openPrompts.find((prompt) => prompt.kind === kind);
+      });
+    const decide = async (promptId: string, body: Record<string, unknown>) =>
+      json(await api.call('POST', `/v1/prompts/${promptId}/decision`, { token: manager, body: { rationale: 'recorded by the manager', ...body } }), 200);
+    const refer = async (referralId: string, team: string) =>
+      json(
+        await api.call('POST', '/v1/referrals', {
+          token: system,
+          body: { referralId, receivedAt: now(), referrerType: 'education', childProtectionConcern: false, team, children: [{ childRef, dateOfBirth: bornYearsAgo(10) }] },
+        }),
+        201,
+      );
+
+    // The first episode, in another team: assessed and signed off with early help.
+    const first = newReferralId();
+    const firstAssessment = assessmentWorkflowId(first, childRef);
+    await refer(first, 'TEAM-E2E-WEST');
+    await decide((await promptOf(`referral-${first}`, 'duty-decision')).promptId, { decision: 'single-assessment' });
+    await decide((await promptOf(firstAssessment, 'allocation')).promptId, { decision: 'allocate', socialWorkerId: 'SW-4', track: 'S17', assessmentType: 'brief' });
+    let eventNumber = 0;
+    for (const body of [
+      { type: 'child-seen', seenAlone: true, viewsRecorded: true },
+      { type: 'home-visited', bedroomSeen: true, informationGiven: FIRST_VISIT_INFORMATION },
+      { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true },
+      { type: 'agency-information-received', agency: 'education' },
+      { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] },
+      ...procedureFieldwork,
+      { type: 'assessment-submitted' },
+    ]) {
+      await json(
+        await api.call('POST', `/v1/assessments/${firstAssessment}/events`, { token: system, body: { eventId: `EV-${first}-${(eventNumber += 1)}`, occurredAt: now(), actor: 'SW-4', ...body } }),
+        202,
+      );
+    }
+    await decide((await promptOf(firstAssessment, 'sign-off')).promptId, {
+      decision: 'sign-off',
+      outcome: 'early-help',
+      determinations: { childInNeed: false, significantHarmSuspected: false, accommodationNeeded: false },
+      checklist: Object.fromEntries(checklistItems.map((item) => [item, { met: true }])),
+      primaryNeedCode: 'N9',
+      assessmentFactors: ['21'],
+    });
+
+    // The new contact: its duty decision is shown the first episode, with its outcome.
+    const second = newReferralId();
+    await refer(second, 'TEAM-E2E');
+    const earlier = await eventually(async () => {
+      const response = await api.call('GET', `/v1/referrals/${second}`, { token: manager });
+      const body = (await response.json()) as { earlierInvolvement?: Array<{ childRef: string; assessments: Array<{ workflowId: string; outcome?: string; referralId?: string }> }> };
+      const shown = body.earlierInvolvement?.find((child) => child.childRef === childRef)?.assessments ?? [];
+      return shown.some((assessment) => assessment.workflowId === firstAssessment && assessment.outcome === 'early-help') ? shown : undefined;
+    });
+    expect(earlier).toEqual([expect.objectContaining({ workflowId: firstAssessment, referralId: first, outcome: 'early-help' })]);
+
+    // Least privilege: a manager of the new contact's team alone is not shown the other team's case; a social worker no earlier involvement at all.
+    const teamManager = await api.token('manager', 'MGR-9', 'TEAM-E2E');
+    const asTeamManager = (await (await api.call('GET', `/v1/referrals/${second}`, { token: teamManager })).json()) as { earlierInvolvement?: Array<{ assessments: unknown[] }> };
+    expect(asTeamManager.earlierInvolvement).toEqual([expect.objectContaining({ childRef, assessments: [] })]);
+    const socialWorker = await api.token('social_worker', 'SW-4');
+    const asWorker = (await (await api.call('GET', `/v1/referrals/${second}`, { token: socialWorker })).json()) as { earlierInvolvement?: unknown };
+    expect(asWorker.earlierInvolvement).toBeUndefined();
+  });
 });

@@ -68,6 +68,12 @@ export interface CaseSpec {
   outages: OutageSpec[];
   /** How field events reach the workflows: the recordEvent update (as the API sends them) or the event signal. */
   transport: Transport;
+  /**
+   * Section 9: the authority's policy sets the times the seeds leave open (assessment plan,
+   * safety planning meeting, specialist result, plan review), so those steps are deadlines;
+   * without them each is listed as awaiting.
+   */
+  followOnTimes: boolean;
   steps: Step[];
 }
 
@@ -137,9 +143,18 @@ export function caseArbitrary(options: { maxSteps?: number } = {}): fc.Arbitrary
     children: fc.array(child, { minLength: 1, maxLength: 2 }),
     outages: fc.oneof(fc.constant<OutageSpec[]>([]), fc.array(outage, { minLength: 1, maxLength: 2 })),
     transport: fc.constantFrom<Transport>('update', 'signal'),
+    followOnTimes: fc.boolean(),
     steps: fc.array(step, { minLength: 1, maxLength: options.maxSteps ?? 24 }),
   });
 }
+
+/** The section 9 times a generated authority sets when `followOnTimes` (each within the policy schema's bounds). */
+export const followOnPolicyTimes = {
+  assessmentPlanWorkingDays: 3,
+  safetyPlanningMeetingWorkingDays: 2,
+  specialistAssessmentResultWorkingDays: 10,
+  planReviewWorkingDays: 2,
+} as const;
 
 // ---- from a spec to times on the server's clock ----
 

@@ -120,6 +120,7 @@ function summary(all: CaseReport[]): string {
   const total = all.length;
   const realMs = all.reduce((sum, report) => sum + report.realMs, 0);
   const lines = [`[property] deadline invariants: ${total} case(s) run (shrinking included), ${(realMs / 1000).toFixed(1)} s in cases, ${world?.restarts ?? 0} server restart(s), ${world?.stalls ?? 0} stall(s) of the test server (temporalio/sdk-java#3088) played again, ${world?.setAside ?? 0} case(s) set aside after stalling on every attempt; ${total - (world?.setAside ?? 0)} case(s) checked to the end`];
+  lines.push(`  reached: ${followOnReached(all)}`);
   for (const name of Object.keys(invariantNames) as InvariantName[]) {
     const failing = all.filter((report) => report.violations.some((violation) => violation.invariant === name));
     if (failing.length === 0) {
@@ -138,4 +139,18 @@ function summary(all: CaseReport[]): string {
     lines.push(`           first: case ${first.caseNumber} step #${example.step}: ${example.detail}`);
   }
   return lines.join('\n');
+}
+
+/** Section 9's paths (issue 17) the cases reached, so that a run shows its new deadlines were exercised. */
+const followOnPaths: Array<[string, RegExp]> = [
+  ['an assessment plan', /assessment plan recorded: (applied|signalled)/],
+  ['a plan action overdue', /plan action overdue: .*: accepted/],
+  ['a safety plan', /safety plan agreed .*: accepted/],
+  ['a safety plan period ended', /safety plan (renewed|ended).*: accepted/],
+  ['a specialist assessment', /specialist assessment requested: (applied|signalled)|(sign off|new information): specialist.assessment: accepted/],
+  ['a child in need plan reviewed', /child in need plan review: .*: accepted/],
+];
+
+function followOnReached(all: CaseReport[]): string {
+  return followOnPaths.map(([what, pattern]) => `${what} in ${all.filter((report) => report.executed.some((line) => pattern.test(line))).length}`).join(', ');
 }

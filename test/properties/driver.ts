@@ -17,6 +17,7 @@ import type { Worker } from '@temporalio/worker';
 import type { DomainEvent } from '../../domain/events';
 import { referralWorkflowId } from '../../domain/ids';
 import { checklistItems } from '../../domain/prompts';
+import { authorityPolicySchema } from '../../domain/policy';
 import type { ReferralRequest } from '../../domain/referral';
 import { decideUpdate, eventSignal, recordEventUpdate, stateQuery } from '../../workflows/messages';
 import { referralWorkflow } from '../../workflows/referral';
@@ -25,6 +26,7 @@ import { lockTimeSkipping, onStrandedTask, timeSkippingEnvironment } from '../su
 import {
   DAY_MS,
   describeChild,
+  followOnPolicyTimes,
   describeReceipt,
   MINUTE_MS,
   resolveChildren,
@@ -39,6 +41,7 @@ import {
   newFacts,
   type AssessmentView,
   type CaseFacts,
+  type ChildInNeedPlanView,
   type Observation,
   type ReferralView,
   type Section47View,
@@ -316,6 +319,9 @@ class CaseRun {
     const receivedAtMs = resolveReceipt(this.spec.receipt, now);
     const children = resolveChildren(this.spec.children, now);
     this.facts = newFacts(this.referralId, receivedAtMs, this.spec.childProtectionConcern, children);
+    // Section 9: the times the seeds leave open, set by the authority or not (then listed as awaiting).
+    const policy = this.spec.followOnTimes ? { ...followOnPolicyTimes } : undefined;
+    if (policy) this.facts.policy = authorityPolicySchema.parse(policy);
     const windows = this.spec.outages.map((outage) => ({ fromMs: now + outage.startAfterMinutes * MINUTE_MS, untilMs: now + (outage.startAfterMinutes + outage.durationMinutes) * MINUTE_MS }));
     this.world.receivers.setWindows(windows);
     const description = [
@@ -323,6 +329,7 @@ class CaseRun {
       `children: ${children.map(describeChild).join('; ')}`,
       `receivers down: ${windows.length === 0 ? 'never' : windows.map((window) => `${iso(window.fromMs)} for ${((window.untilMs - window.fromMs) / 3_600_000).toFixed(1)} h`).join('; ')}`,
       `events sent by ${this.spec.transport}; case started ${iso(now)}`,
+      `section 9 times: ${policy ? JSON.stringify(policy) : 'none set (steps listed as awaiting)'}`,
     ];
 
     this.facts.stepStarts.push(now);
@@ -334,6 +341,7 @@ class CaseRun {
       team: 'TEAM-P1',
       managerId: 'MGR-P1',
       localAuthority: 'LA-P1',
+      ...(policy ? { policy } : {}),
       children: children.map((child) => ({
         childRef: child.childRef,
         ...(child.dateOfBirth ? { dateOfBirth: child.dateOfBirth } : {}),
@@ -515,7 +523,10 @@ class CaseRun {
       views.push(view);
       if (view.kind === 'referral') for (const entry of view.state.assessments ?? []) enqueue(entry.workflowId);
       if (view.kind === 'assessment') for (const entry of view.state.strategyDiscussions ?? []) enqueue(entry.workflowId);
+      // R-43, R-44: the child in need plans a sign-off or an enquiry's outcome started.
+      if (view.kind === 'assessment') for (const entry of view.state.followOn?.childInNeedPlans ?? []) enqueue(entry.workflowId);
       if (view.kind === 'strategy') enqueue(view.state.section47WorkflowId);
+      if (view.kind === 's47') enqueue(view.state.childInNeedPlan?.workflowId);
     }
     return { beforeMs, afterMs: await this.now(), views, queryErrors };
   }
@@ -769,6 +780,55 @@ class CaseRun {
             event(view, 'assessment submitted', { type: 'assessment-submitted' }, childRef, 3);
             event(view, 'crime suspected', { type: 'crime-suspected' }, childRef);
             event(view, 'needs identified', { type: 'needs-identified', service: 'SERVICE-P1' }, childRef);
+            // R-31: the assessment plan (a new version each time), its actions' dates ahead of the case's clock.
+            const planFrom = observation.beforeMs;
+            event(
+              view,
+              'assessment plan recorded',
+              {
+                type: 'assessment-plan-recorded',
+                actions: [
+                  { actionRef: 'ACT-1', action: 'see the child at school', owner: 'SW-P1', dueBy: iso(planFrom + 3 * DAY_MS) },
+                  { actionRef: 'ACT-2', action: 'ask the health visitor for information', owner: 'SW-P1', dueBy: iso(planFrom + 8 * DAY_MS) },
+                ],
+                contacts: [{ who: 'parent', how: 'visit', when: iso(planFrom + 2 * DAY_MS) }],
+              },
+              childRef,
+              2,
+            );
+            for (const action of state.followOn?.assessmentPlan.actions ?? []) {
+              if (!action.done) event(view, `plan action ${action.actionRef} done`, { type: 'assessment-plan-action-done', actionRef: action.actionRef }, childRef);
+            }
+            // R-33, R-45: immediate safety, a specialist assessment asked for, its result arriving.
+            event(view, 'immediate safety concern', { type: 'immediate-safety-concern' }, childRef);
+            event(view, 'specialist assessment requested', { type: 'specialist-assessment-requested', ...specialistRequest(state) }, childRef);
+          }
+          if (state.stage !== 'awaiting-allocation') {
+            for (const entry of state.followOn?.specialistAssessments ?? []) {
+              if (entry.status === 'awaiting') event(view, `specialist result ${entry.requestRef} received`, { type: 'specialist-assessment-result-received', requestRef: entry.requestRef }, childRef);
+            }
+          }
+          const planAction = open('plan-action-overdue');
+          if (planAction) {
+            decision(view, planAction.promptId, 'plan action overdue: done', 'done');
+            decision(view, planAction.promptId, 'plan action overdue: new date (+3 days)', 'new-date', (at) => ({ dueBy: iso(at + 3 * DAY_MS) }));
+          }
+          const planReview = open('assessment-plan-review');
+          if (planReview) decision(view, planReview.promptId, 'assessment plan review: no change', 'no-change');
+          const safety = open('safety-planning');
+          if (safety) {
+            decision(view, safety.promptId, 'safety plan agreed (5 days)', 'safety-plan-agreed', (at) => ({ commitments: [{ who: 'grandmother', does: 'stays with the family at night' }], agreedUntil: iso(at + 5 * DAY_MS) }), undefined, 2);
+            decision(view, safety.promptId, 'safety planning: not needed', 'not-needed');
+          }
+          const safetyReview = open('safety-plan-review');
+          if (safetyReview) {
+            decision(view, safetyReview.promptId, 'safety plan renewed (5 days)', 'renew', (at) => ({ agreedUntil: iso(at + 5 * DAY_MS) }));
+            decision(view, safetyReview.promptId, 'safety plan ended', 'end');
+          }
+          const newInformation = open('new-information-review');
+          if (newInformation) {
+            decision(view, newInformation.promptId, 'new information: no change', 'no-change');
+            decision(view, newInformation.promptId, 'new information: specialist assessment', 'specialist-assessment', () => ({ specialistAssessment: specialistRequest(state) }));
           }
           if (strategyRunning && state.stage !== 'completed') {
             if (state.stage !== 'in-progress') event(view, 'child seen (section 47)', { type: 'child-seen', seenAlone: true, viewsRecorded: true }, childRef, 3);
@@ -809,7 +869,7 @@ class CaseRun {
               }),
             );
             const homeless = this.facts.children.find((child) => child.childRef === childRef)?.homelessOrAtRisk === true;
-            for (const outcome of ['child-in-need-plan', 'no-further-action', 'strategy-discussion', 'emergency-action']) {
+            for (const outcome of ['child-in-need-plan', 'no-further-action', 'strategy-discussion', 'emergency-action', 'specialist-assessment']) {
               const harm = outcome === 'strategy-discussion' || outcome === 'emergency-action';
               decision(
                 view,
@@ -825,6 +885,8 @@ class CaseRun {
                   ...(homeless ? { section20Considered: true } : {}),
                   // R-44: a child in need plan outcome states the plan (its reviews ahead of the case's clock).
                   ...(outcome === 'child-in-need-plan' ? { childInNeedPlan: childInNeedPlan(at) } : {}),
+                  // R-45: a specialist assessment outcome names its request.
+                  ...(outcome === 'specialist-assessment' ? { specialistAssessment: specialistRequest(state) } : {}),
                 }),
                 (at, result) => {
                   if (result === 'accepted' && outcome === 'strategy-discussion') this.facts.strategyTriggers.push({ childRef, cause: 'sign-off-outcome', atMs: at });
@@ -859,6 +921,21 @@ class CaseRun {
           acknowledge(view);
           break;
         }
+        case 'cin-plan': {
+          const state: ChildInNeedPlanView = view.state;
+          if (state.stage !== 'open') break;
+          const review = open('cin-plan-review');
+          if (review) {
+            decision(view, review.promptId, 'child in need plan review: continue (next in 30 days)', 'continue', (at) => ({ nextReviewAt: iso(at + 30 * DAY_MS) }), undefined, 2);
+            if (state.nextReviewAt !== undefined) decision(view, review.promptId, 'child in need plan review: continue', 'continue');
+            decision(view, review.promptId, 'child in need plan review: close (RC7)', 'close', () => ({ reasonForClosure: 'RC7' }));
+            decision(view, review.promptId, 'child in need plan review: step up', 'step-up', () => ({ route: 'strategy-discussion' }));
+          }
+          for (const agencyRef of state.agenciesNotSent ?? []) event(view, `plan sent to ${agencyRef}`, { type: 'cin-plan-sent', agencyRef });
+          event(view, 'child in need plan review asked for', { type: 'cin-plan-review-requested' });
+          acknowledge(view);
+          break;
+        }
         case 's47': {
           const state: Section47View = view.state;
           const outcome = open('section-47-outcome');
@@ -877,12 +954,18 @@ class CaseRun {
   }
 }
 
+/** R-45: a specialist assessment request with a reference not used before in this assessment. */
+function specialistRequest(state: AssessmentView): { requestRef: string; kind: 'psychological'; provider: string } {
+  return { requestRef: `SPA-${(state.followOn?.specialistAssessments.length ?? 0) + 1}`, kind: 'psychological', provider: 'CAMHS' };
+}
+
 function toView(workflowId: string, state: unknown): WorkflowView | undefined {
   if (typeof state !== 'object' || state === null) return undefined;
   if (workflowId.startsWith('referral-')) return { kind: 'referral', workflowId, state: state as ReferralView };
   if (workflowId.startsWith('assessment-')) return { kind: 'assessment', workflowId, state: state as AssessmentView };
   if (workflowId.startsWith('strategy-')) return { kind: 'strategy', workflowId, state: state as StrategyView };
   if (workflowId.startsWith('s47-')) return { kind: 's47', workflowId, state: state as Section47View };
+  if (workflowId.startsWith('cin-plan-')) return { kind: 'cin-plan', workflowId, state: state as ChildInNeedPlanView };
   return undefined;
 }
 

@@ -83,6 +83,30 @@ export interface AssessmentView extends CommonState {
   evidence?: { childSeen: Array<{ eventId: string; occurredAt: string; immediateConcerns: boolean }> };
   strategyDiscussions: Array<{ sequence: number; workflowId: string; section47WorkflowId: string; calledAt: string; cause: string; status: string }>;
   decisions: Array<{ kind: string; decision: string; decidedAt: string }>;
+  /** Section 9's follow-on (cases since the outcomes-follow-on change). */
+  followOn?: FollowOnView;
+}
+/** What the assessment shows of its plan, safety planning, specialist assessments and plans started (workflows/assessment-outcomes.ts). */
+export interface FollowOnView {
+  childInNeedPlans: Array<{ workflowId: string; status: string }>;
+  specialistAssessments: Array<{ requestRef: string; requestedAt: string; status: 'awaiting' | 'received'; resultDueAt?: string }>;
+  assessmentPlan: {
+    versions: Array<{ version: number }>;
+    dueAt?: string;
+    overdue: boolean;
+    actions: Array<{ actionRef: string; dueBy: string; done: boolean; overdue: boolean }>;
+  };
+  safetyPlanning: { status: string; concernAt?: string; meetingDueAt?: string; plans: Array<{ agreedUntil: string }> };
+  awaiting: Array<{ step: string; ref?: string }>;
+}
+export interface ChildInNeedPlanView extends CommonState {
+  childRef: string;
+  stage: 'open' | 'closed' | 'stepped-up';
+  reviews: Array<{ dueAt: string; status: 'scheduled' | 'due' | 'held'; promptId?: string }>;
+  nextReviewAt?: string;
+  agenciesNotSent: string[];
+  plan: { actions: Array<{ actionRef: string; dueBy: string }> };
+  actionsDue: string[];
 }
 export interface StrategyView extends CommonState {
   childRef: string;
@@ -102,13 +126,15 @@ export interface Section47View extends CommonState {
   childSeenAt?: string;
   conferenceDueAt?: string;
   overdue: { childSeen: boolean; conference: boolean };
+  childInNeedPlan?: { workflowId: string; status: string };
 }
 
 export type WorkflowView =
   | { kind: 'referral'; workflowId: string; state: ReferralView }
   | { kind: 'assessment'; workflowId: string; state: AssessmentView }
   | { kind: 'strategy'; workflowId: string; state: StrategyView }
-  | { kind: 's47'; workflowId: string; state: Section47View };
+  | { kind: 's47'; workflowId: string; state: Section47View }
+  | { kind: 'cin-plan'; workflowId: string; state: ChildInNeedPlanView };
 
 export interface Observation {
   /** Workflow time read before the queries and after them. */
@@ -184,6 +210,9 @@ export function checkObservation(observation: Observation, facts: CaseFacts): Vi
       case 's47':
         checkSection47(view.state, observation, facts, add, byId);
         break;
+      case 'cin-plan':
+        checkChildInNeedPlan(view.state, observation, add);
+        break;
     }
   }
   return violations;
@@ -201,6 +230,8 @@ function workflowIsOpen(view: WorkflowView): boolean {
       return view.state.stage !== 'concluded';
     case 's47':
       return view.state.stage !== 'concluded';
+    case 'cin-plan':
+      return view.state.stage === 'open';
   }
 }
 
@@ -260,6 +291,7 @@ function escalationAbout(view: WorkflowView, prompt: Prompt): string | undefined
     case 'strategy':
       return prompt.kind === 'strategy-discussion-outcome' ? 'strategy-discussion' : undefined;
     case 's47':
+    case 'cin-plan':
       return undefined;
   }
 }
@@ -449,6 +481,8 @@ function checkAssessment(state: AssessmentView, observation: Observation, facts:
     }
   }
 
+  checkFollowOn(state, observation, facts, add);
+
   // Overdue flags.
   const overdue = state.overdue ?? {};
   const seenOrExcused = state.childSeenAt !== undefined || state.childNotToBeSeen === true || !open;
@@ -462,6 +496,110 @@ function checkAssessment(state: AssessmentView, observation: Observation, facts:
     add('I5-overdue-flag', 'allocationDueAt missing', 'an assessment awaiting allocation shows no allocation due time (contract: allocationDueAt)', true);
   }
   checkFlag(add, 'overdue.allocation', overdue.allocation, ms(state.allocationDueAt), state.stage !== 'awaiting-allocation', observation);
+}
+
+/** A pending deadline of this name at this time (the deadlines list, as the contract shows it). */
+function pendingAt(state: CommonState, name: string, dueAt: string): boolean {
+  return (state.deadlines ?? []).some((deadline) => deadline.name === name && Date.parse(deadline.dueAt) === Date.parse(dueAt));
+}
+
+/**
+ * Section 9 (R-31, R-33, R-45): each step the assessment waits on is a deadline counted in
+ * working days from its start where the authority's policy sets a time, and otherwise listed
+ * as awaiting: never neither. Each plan action not done while the fieldwork runs is a pending
+ * deadline at its date until it fires; a safety plan in force ends on a pending deadline.
+ */
+function checkFollowOn(state: AssessmentView, observation: Observation, facts: CaseFacts, add: Add): void {
+  const followOn = state.followOn;
+  if (!followOn) {
+    add('I1-deadlines-listed', 'state.followOn missing', `the assessment (stage ${state.stage}) shows no follow-on state (assessment plan, safety planning, specialist assessments)`, true);
+    return;
+  }
+  const listed = (step: string, ref?: string) => followOn.awaiting.some((entry) => entry.step === step && (ref === undefined || entry.ref === ref));
+  const fieldwork = state.stage === 'in-progress' || state.stage === 'awaiting-sign-off';
+
+  // R-31: the plan, due from the allocation.
+  const plan = followOn.assessmentPlan;
+  const planDays = facts.policy.assessmentPlanWorkingDays;
+  const allocation = facts.allocations.get(state.childRef);
+  if (fieldwork && plan.versions.length === 0) {
+    if (planDays === undefined) {
+      if (!listed('assessment-plan')) add('I1-next-deadline', 'assessment plan neither due nor awaiting', 'no plan is recorded, the policy sets no time for it, and followOn.awaiting does not list it');
+    } else if (plan.dueAt === undefined) {
+      add('I1-next-deadline', 'assessment plan without a due time', `the policy gives ${planDays} working days for the plan but no dueAt is shown`, true);
+    }
+  }
+  if (planDays !== undefined && plan.dueAt !== undefined && allocation) {
+    expectEqual(add, 'assessment plan due (followOn.assessmentPlan.dueAt)', plan.dueAt, addWorkingDaysIndependent(allocation.decidedAtMs, planDays), `${planDays} working days after the allocation ${iso(allocation.decidedAtMs)}`);
+  }
+  if (plan.dueAt !== undefined) {
+    checkFlag(add, 'followOn.assessmentPlan.overdue', plan.overdue, Date.parse(plan.dueAt), plan.versions.length > 0 || !fieldwork, observation, { sticky: true });
+  }
+  for (const action of plan.actions) {
+    const due = Date.parse(action.dueBy);
+    if (fieldwork && !action.done && !action.overdue && !pendingAt(state, `assessment-plan-action:${action.actionRef}`, action.dueBy)) {
+      add('I1-next-deadline', `plan action ${action.actionRef} without a deadline`, `action ${action.actionRef} due ${action.dueBy} is not done, not overdue, and no deadline is pending for it`);
+    }
+    if (fieldwork) checkFlag(add, `plan action ${action.actionRef} overdue`, action.overdue, due, action.done, observation, { sticky: true });
+  }
+
+  // R-33: the safety planning meeting, due from the concern; a plan in force ends on a deadline.
+  const safety = followOn.safetyPlanning;
+  const meetingDays = facts.policy.safetyPlanningMeetingWorkingDays;
+  if (safety.status === 'meeting-awaited') {
+    if (meetingDays === undefined) {
+      if (!listed('safety-planning-meeting')) add('I1-next-deadline', 'safety planning meeting neither due nor awaiting', 'a meeting is awaited, the policy sets no time, and followOn.awaiting does not list it');
+    } else if (safety.meetingDueAt === undefined || safety.concernAt === undefined) {
+      add('I1-next-deadline', 'safety planning meeting without a due time', `the policy gives ${meetingDays} working days but no meetingDueAt is shown`, true);
+    } else {
+      expectEqual(add, 'safety planning meeting due (meetingDueAt)', safety.meetingDueAt, addWorkingDaysIndependent(safety.concernAt, meetingDays), `${meetingDays} working days after the concern ${safety.concernAt}`);
+    }
+  }
+  const inForce = safety.plans.at(-1);
+  if (safety.status === 'in-force' && inForce && !pendingAt(state, 'safety-plan-end', inForce.agreedUntil) && Date.parse(inForce.agreedUntil) > observation.afterMs + EPSILON_MS) {
+    add('I1-next-deadline', 'safety plan in force without its end', `the safety plan agreed until ${inForce.agreedUntil} has no pending safety-plan-end deadline`);
+  }
+
+  // R-45: a specialist assessment's result, due from the request.
+  const resultDays = facts.policy.specialistAssessmentResultWorkingDays;
+  for (const entry of followOn.specialistAssessments) {
+    if (entry.status !== 'awaiting') continue;
+    if (resultDays === undefined) {
+      if (!listed('specialist-assessment-result', entry.requestRef)) add('I1-next-deadline', `specialist result ${entry.requestRef} neither due nor awaiting`, 'its result is awaited, the policy sets no time, and followOn.awaiting does not list it');
+    } else if (entry.resultDueAt === undefined) {
+      add('I1-next-deadline', `specialist result ${entry.requestRef} without a due time`, `the policy gives ${resultDays} working days but no resultDueAt is shown`, true);
+    } else {
+      expectEqual(add, `specialist result due (${entry.requestRef})`, entry.resultDueAt, addWorkingDaysIndependent(entry.requestedAt, resultDays), `${resultDays} working days after the request ${entry.requestedAt}`);
+    }
+  }
+}
+
+/**
+ * R-44: an open child in need plan always has its next review ahead, as a pending deadline,
+ * or a review open now; each action point's date is a deadline until it passes.
+ */
+function checkChildInNeedPlan(state: ChildInNeedPlanView, observation: Observation, add: Add): void {
+  if (state.stage !== 'open') return;
+  const reviewOpen = state.openPrompts.some((prompt) => prompt.kind === 'cin-plan-review');
+  const scheduled = state.reviews.filter((review) => review.status === 'scheduled');
+  if (!reviewOpen && scheduled.length === 0) add('I1-next-deadline', 'open plan without a next review', 'the plan is open, no review is open and none is scheduled');
+  for (const [index, review] of state.reviews.entries()) {
+    if (review.status === 'scheduled' && !pendingAt(state, `cin-plan-review:${index + 1}`, review.dueAt)) {
+      add('I1-next-deadline', `review ${index + 1} without a deadline`, `review ${index + 1} due ${review.dueAt} is scheduled but no deadline is pending for it`);
+    }
+  }
+  if (state.nextReviewAt !== undefined && scheduled.length > 0) {
+    const earliest = Math.min(...scheduled.map((review) => Date.parse(review.dueAt)));
+    if (Date.parse(state.nextReviewAt) !== earliest) add('I1-next-deadline', 'nextReviewAt not the earliest review', `nextReviewAt ${state.nextReviewAt}, the earliest scheduled review ${iso(earliest)}`);
+  }
+  for (const action of state.plan.actions) {
+    const due = Date.parse(action.dueBy);
+    const fired = state.actionsDue.includes(action.actionRef);
+    if (!fired && due > observation.afterMs + TOLERANCE_MS && !pendingAt(state, `cin-plan-action:${action.actionRef}`, action.dueBy)) {
+      add('I1-next-deadline', `plan action ${action.actionRef} without a deadline`, `action point ${action.actionRef} due ${action.dueBy} has no pending deadline`);
+    }
+    if (!fired && due < observation.beforeMs - TOLERANCE_MS) add('I2-fired-late', `plan action ${action.actionRef} not brought to the manager`, `action point ${action.actionRef} due ${action.dueBy} passed without the plan's manager being told`);
+  }
 }
 
 function checkStrategy(state: StrategyView, observation: Observation, facts: CaseFacts, add: Add, byId: Map<string, WorkflowView>): void {
@@ -548,6 +686,8 @@ export function checkNotMovedLater(before: Observation, after: Observation, mess
     if (!earlier) continue;
     for (const [name, due] of dueTimes(view)) {
       const was = earlier.get(name);
+      // R-31: a new version of the assessment plan sets its actions' dates anew, later ones included: a re-plan, not a message moving a deadline.
+      if (name.startsWith('deadline assessment-plan-action:') && message.endsWith('assessment plan recorded')) continue;
       if (was !== undefined && due > was + EPSILON_MS) {
         const label = name.startsWith('prompt ') ? `prompt ${name.slice(name.lastIndexOf('~') + 1).replace(/-\d+$/, '')}` : name;
         violations.push({

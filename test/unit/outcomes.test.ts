@@ -74,6 +74,7 @@ describe('strategy discussion invitees (R-26 as extended)', () => {
     expect(strategyDiscussionInvitees('education')).toEqual(['police', 'health', 'referrer:education']);
     expect(strategyDiscussionInvitees('police')).toEqual(['police', 'health']);
     expect(strategyDiscussionInvitees('family')).toEqual(['police', 'health']);
+    expect(strategyDiscussionInvitees('education', { lookedAfter: true })).toEqual(['police', 'health', 'referrer:education', 'residential-or-fostering-service']);
     expect(decisionSchemas['strategy-discussion-outcome'].options[0].shape.attendees.safeParse(['police', 'health', 'referrer', 'residential-or-fostering-service']).success).toBe(true);
   });
 });

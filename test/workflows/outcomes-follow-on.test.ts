@@ -319,6 +319,17 @@ describe('extensions from the second reading (R-13, R-25)', () => {
     await harness.finish(discussion);
   });
 
+  it('R-26 a looked-after child\'s strategy discussion also invites the residential or fostering service caring for them', async () => {
+    const handle = await harness.start(await harness.input('REF-8605', { child: { childRef: 'C-1', lookedAfter: true } }));
+    await allocate(harness, handle);
+    await send(handle, { type: 'significant-harm-suspected' }, await harness.now());
+    const discussion = harness.env.client.workflow.getHandle(strategyDiscussionWorkflowId('REF-8605', 'C-1', 1));
+    await harness.eventually(async () =>
+      expect(((await discussion.query(stateQuery)) as { invitees: string[] }).invitees).toEqual(['police', 'health', 'residential-or-fostering-service']),
+    );
+    await harness.finish(handle);
+  });
+
   it('R-24 the family and the participants receive a copy of the assessment, the outcome is discussed with child and family, each tracked as sent or excepted', async () => {
     // A child of 8 on the server's clock (under 12: the copy to the child is an exception).
     const dateOfBirth = new Date((await harness.now()) - 8 * 365.25 * DAY_MS).toISOString().slice(0, 10);
