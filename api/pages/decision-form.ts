@@ -26,7 +26,16 @@ type JsonSchema = {
   oneOf?: JsonSchema[];
   items?: JsonSchema;
   maxLength?: number;
+  minItems?: number;
+  maxItems?: number;
 };
+
+/**
+ * A list of entries (a child in need plan's services, action points, review dates): this many
+ * rows are shown, as many more as were posted, and rows left empty are left out. No
+ * JavaScript is needed; a list longer than the rows goes through the API.
+ */
+export const LIST_ROWS = 3;
 
 export interface ChoiceOption {
   value: string;
@@ -57,6 +66,19 @@ export type Posted = { [key: string]: Posted | string | string[] | undefined };
 
 const asPosted = (value: unknown): Posted => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Posted) : {});
 const asString = (value: unknown): string => (typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : '');
+/** A posted list of rows: qs gives an array for small indices and an object keyed by index for large ones. */
+const asRows = (value: unknown): unknown[] => {
+  if (Array.isArray(value)) return value;
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value)
+      .filter(([key]) => /^\d+$/.test(key))
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, row]) => row);
+  }
+  return [];
+};
+/** "services" → "Service 1": the label of a list's row. */
+const rowLabel = (listLabel: string, index: number) => `${listLabel.replace(/ies$/, 'y').replace(/s$/, '')} ${index + 1}`;
 
 function options(schema: JsonSchema): JsonSchema[] {
   return schema.oneOf ?? schema.anyOf ?? [schema];
@@ -123,6 +145,20 @@ function fieldOf(schema: JsonSchema, path: string[], label: string, optional: bo
       ...(hint ? { hint } : {}),
       ...(error ? { error } : {}),
       fields: schema.propertyNames.enum.map((key) => fieldOf(each, [...path, String(key)], humanise(key), false, values[String(key)], errors)),
+    };
+  }
+  if (schema.type === 'array' && schema.items && !schema.items.enum) {
+    // A list of free entries (objects or texts): numbered rows, each an optional part.
+    const rows = asRows(posted);
+    const count = Math.min(schema.maxItems ?? LIST_ROWS, Math.max(LIST_ROWS, rows.length));
+    const each = schema.items;
+    return {
+      type: 'group',
+      id,
+      label,
+      hint: [hint, `Fill in as many as apply${schema.minItems ? ` (at least ${schema.minItems})` : ''}; leave the rest empty.`].filter(Boolean).join(' '),
+      ...(error ? { error } : {}),
+      fields: Array.from({ length: count }, (_, index) => fieldOf(each, [...path, String(index)], rowLabel(label, index), true, rows[index], errors)),
     };
   }
   if (schema.type === 'array' && schema.items?.enum) {
@@ -258,6 +294,13 @@ function coerce(schema: JsonSchema, posted: unknown, required: boolean): unknown
     const each = schema.additionalProperties;
     const values = asPosted(posted);
     return Object.fromEntries(schema.propertyNames.enum.map((key) => [String(key), coerce(each, values[String(key)], true)]));
+  }
+  if (schema.type === 'array' && schema.items && !schema.items.enum) {
+    const each = schema.items;
+    const list = asRows(posted)
+      .map((row) => coerce(each, row, false))
+      .filter((value) => value !== undefined);
+    return list.length === 0 && !required ? undefined : list;
   }
   if (schema.type === 'array') {
     const list = Array.isArray(posted) ? posted.map(String) : typeof posted === 'string' && posted !== '' ? [posted] : [];

@@ -104,6 +104,64 @@ describe('pages: the decision form from the schema', () => {
   });
 });
 
+describe('pages: the child in need plan in the sign-off form', () => {
+  it('R-44 the plan\'s lists are numbered rows; filled rows become the plan the update validates, empty rows are left out', () => {
+    const form = buildDecisionForm('sign-off');
+    const plan = form.decision.options[0]?.fields.find((field) => field.label === 'Child in need plan');
+    expect(plan?.type).toBe('group');
+    const parts = plan?.type === 'group' ? plan.fields : [];
+    const services = parts.find((field) => field.label === 'Services');
+    expect(services?.type === 'group' && services.fields.map((row) => row.label)).toEqual(['Service 1', 'Service 2', 'Service 3']);
+    const firstService = services?.type === 'group' ? services.fields[0] : undefined;
+    expect(firstService?.type === 'group' && firstService.fields.map((field) => (field.type === 'text' ? field.name : ''))).toEqual([
+      'fields[sign-off][childInNeedPlan][services][0][service]',
+      'fields[sign-off][childInNeedPlan][services][0][agencyRef]',
+    ]);
+    const reviewDates = parts.find((field) => field.label === 'Review dates');
+    expect(reviewDates?.type === 'group' && reviewDates.fields.map((row) => row.type === 'text' && row.inputType)).toEqual(['datetime-local', 'datetime-local', 'datetime-local']);
+
+    const later = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 16);
+    const posted = {
+      decision: 'sign-off',
+      rationale: 'the family needs support',
+      fields: {
+        'sign-off': {
+          outcome: 'child-in-need-plan',
+          determinations: { childInNeed: 'true', significantHarmSuspected: 'false', accommodationNeeded: 'false' },
+          checklist: Object.fromEntries(checklistItems.map((key) => [key, { met: 'true' }])),
+          primaryNeedCode: 'N1',
+          assessmentFactors: ['3B'],
+          childInNeedPlan: {
+            planManagerId: 'MGR-2',
+            services: [{ service: 'family support', agencyRef: 'AG-1' }, { service: '', agencyRef: '' }, { service: 'school nurse', agencyRef: 'AG-2' }],
+            actions: [{ actionRef: 'ACT-1', action: 'weekly visits', owner: 'SW-1', dueBy: later(10) }, {}, {}],
+            reviewDates: [later(20), '', later(60)],
+            intendedOutcomes: ['attends school every day', '', ''],
+            contingency: 'a strategy discussion if concerns grow',
+            discussion: { child: { discussed: 'true', on: later(0) }, family: { discussed: 'true', on: later(0) }, professionals: { discussed: 'false', reason: 'the network meets next week' } },
+          },
+        },
+      },
+    };
+    const decision = decisionFromForm('sign-off', posted);
+    expect(decision.childInNeedPlan).toMatchObject({
+      services: [{ service: 'family support', agencyRef: 'AG-1' }, { service: 'school nurse', agencyRef: 'AG-2' }],
+      actions: [{ actionRef: 'ACT-1', owner: 'SW-1' }],
+      intendedOutcomes: ['attends school every day'],
+      discussion: { child: { discussed: true }, professionals: { discussed: false, reason: 'the network meets next week' } },
+    });
+    expect((decision.childInNeedPlan as { reviewDates: string[] }).reviewDates).toHaveLength(2);
+    const checked = schemaOf('sign-off').safeParse({ ...decision, promptId: 'p-1', decidedBy: 'MGR-1', decidedAt: new Date().toISOString() });
+    expect(checked.error?.issues ?? []).toEqual([]);
+
+    // A plan without services is refused naming the list.
+    const noServices = { ...posted, fields: { 'sign-off': { ...posted.fields['sign-off'], childInNeedPlan: { ...posted.fields['sign-off'].childInNeedPlan, services: [{}, {}, {}] } } } };
+    const refused = decisionFromForm('sign-off', noServices);
+    const errors = formErrors('sign-off', refused, schemaOf('sign-off').safeParse({ ...refused, promptId: 'p-1', decidedBy: 'MGR-1', decidedAt: new Date().toISOString() }).error?.issues ?? []);
+    expect(errors.get('sign-off.childInNeedPlan.services')).toMatch(/R-44: the plan states the services/);
+  });
+});
+
 describe('pages: the OpenPromptsDue attribute the prompt list pages by', () => {
   it('writes fixed-width entries in due order (no due time last), at most the limit, and reads them back', () => {
     const prompts = [
