@@ -61,8 +61,8 @@ export interface DecisionForm {
 /** What the engine fills in itself: never a form field. */
 const FILLED_BY_ENGINE = new Set(['decision', 'promptId', 'rationale', 'decidedBy', 'decidedAt']);
 
-/** Posted values: nested objects from bracketed names (qs), strings or lists of strings at the leaves. */
-export type Posted = { [key: string]: Posted | string | string[] | undefined };
+/** Posted values: nested objects and lists of rows from bracketed names (qs), strings or lists of strings at the leaves. */
+export type Posted = { [key: string]: Posted | Posted[] | string | string[] | undefined };
 
 const asPosted = (value: unknown): Posted => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Posted) : {});
 const asString = (value: unknown): string => (typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : '');

@@ -203,7 +203,8 @@ interface Action {
 }
 
 /** The actions that move a child's case on (as opposed to side issues and acknowledgements). */
-const MAIN_PATH = /duty decision (single-assessment|strategy-discussion)|allocate|child seen|fieldwork|assessment submitted|sign off|strategy discussion: |section 47 outcome|conference held|supervision review: continue/;
+const MAIN_PATH =
+  /duty decision (single-assessment|strategy-discussion)|allocate|child seen|fieldwork|assessment submitted|sign off|strategy discussion: |section 47 outcome|conference held|supervision review: continue|assessment plan recorded|safety plan agreed|child in need plan review: continue/;
 
 function childOf(view: WorkflowView): { childRef?: string } {
   return view.kind === 'referral' ? {} : { childRef: view.state.childRef };
