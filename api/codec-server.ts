@@ -50,7 +50,12 @@ function toJson({ metadata, data }: Payload): { metadata: Record<string, string>
   };
 }
 
-const ALLOWED_HEADERS = 'content-type, x-namespace, authorization';
+/**
+ * What the Web UI sends: its JSON and namespace, and after an OIDC sign-in the access token
+ * (Authorization) and the ID token (Authorization-Extras, which the codec does not read):
+ * a preflight that left one out would make the browser drop the request.
+ */
+const ALLOWED_HEADERS = 'content-type, x-namespace, authorization, authorization-extras';
 
 /**
  * CORS for the codec server: only the configured UI origin, preflight answered here.

@@ -17,6 +17,8 @@ import { newReferralId, referralBody, startApi, type ApiUnderTest } from './supp
 const UI_ORIGIN = 'http://127.0.0.1:8233';
 /** What the Web UI sends with every codec request (temporalio/ui, data-encoder.ts). */
 const UI_HEADERS = { origin: UI_ORIGIN, 'content-type': 'application/json', 'x-namespace': 'default' };
+/** After an OIDC sign-in (production) it adds the ID token; the codec does not read it. */
+const SIGNED_IN_UI_HEADERS = { ...UI_HEADERS, 'authorization-extras': 'an-id-token' };
 
 let harness: DevServerHarness;
 let embedded: ApiUnderTest;
@@ -99,6 +101,9 @@ describe('the codec route as the Web UI calls it', () => {
   it('in production: the same requests are refused without a valid operations token with all_teams; with one they are decoded', async () => {
     const allowed = await preflight(production);
     expect(allowed.status).toBe(204); // a preflight carries no token in any mode
+    // After an OIDC sign-in the UI sends the access token and the ID token (Authorization-Extras).
+    const allowedHeaders = allowed.headers.get('access-control-allow-headers')?.split(/,\s*/) ?? [];
+    expect(allowedHeaders).toEqual(expect.arrayContaining(['content-type', 'x-namespace', 'authorization', 'authorization-extras']));
     const body = JSON.stringify(encryptedInput);
     const anonymous = await production.call('POST', '/codec/decode', { headers: UI_HEADERS, rawBody: body });
     expect(anonymous.status).toBe(401);
@@ -111,7 +116,7 @@ describe('the codec route as the Web UI calls it', () => {
     const oneTeam = await production.call('POST', '/codec/decode', { headers: UI_HEADERS, token: await production.token('operations', 'OPS-2', 'T1'), rawBody: body });
     expect(oneTeam.status).toBe(403);
 
-    const signedIn = await production.call('POST', '/codec/decode', { headers: UI_HEADERS, token: operations, rawBody: body });
+    const signedIn = await production.call('POST', '/codec/decode', { headers: SIGNED_IN_UI_HEADERS, token: operations, rawBody: body });
     expect(signedIn.status).toBe(200);
     expect(JSON.parse(decodedText((await signedIn.json()) as { payloads: Array<{ data: string }> }))).toMatchObject({ referralId });
     expect(production.auditRecords().at(-1)).toMatchObject({ who: 'OPS-1', action: 'codec', status: 200 });
