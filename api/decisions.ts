@@ -35,8 +35,8 @@ export async function submitDecision(
   // A decision dated ahead of now would settle a deadline that has not been met yet.
   refuseFutureTimes({ decidedAt: body.decidedAt }, ctx.now());
   const decision = { ...stampDecision(principal, body, ctx.now(), ctx.backdateWindowMs), promptId };
-  refuseBeforeReferral({ decidedAt: decision.decidedAt }, await receivedAtOf(ctx.client.workflow.getHandle(workflowId)));
   const handle = ctx.client.workflow.getHandle(workflowId);
+  refuseBeforeReferral({ decidedAt: decision.decidedAt }, await receivedAtOf(handle));
   try {
     return await handle.executeUpdate(decideUpdate, { args: request ? [decision, request] : [decision] });
   } catch (error) {
