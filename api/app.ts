@@ -10,7 +10,8 @@ import { createVerifier, type AuthOptions, type Principal, type TokenVerifier } 
 import type { ApiConfig } from './config';
 import { guard, type RouteContext } from './context';
 import { errorHandler, notFound } from './errors';
-import { codecCors } from './codec-server';
+import { audited } from './audit';
+import { codecCors, EMBEDDED_WEB_UI_PRINCIPAL, isEmbeddedWebUiRequest, type CodecServer } from './codec-server';
 import { createLogger, requestLogging } from './logging';
 import { openApiDocument } from './openapi';
 import { pageRoutes, type PagesOptions } from './pages';
@@ -44,7 +45,7 @@ export interface ApiDeps {
   /** The pages for managers and operations staff (api/pages/): off when absent. */
   pages?: PagesOptions;
   /** The codec server (api/codec-server.ts), mounted at /codec behind the `operations` role. */
-  codec?: { router: express.Router; allowedOrigin: string };
+  codec?: CodecServer;
   now?: () => Date;
 }
 
@@ -79,10 +80,21 @@ export function createApp(deps: ApiDeps): express.Express {
     // as a CORS failure in the UI; every real call then passes the role gate.
     // Payloads reach the codec without their case, so it needs the explicit all-teams scope.
     const codecGate = express.Router().use(...guard(ctx, 'codec', ['operations']), requireAllTeams);
+    // The embedded default's Web UI holds no token: its loopback calls pass as operations,
+    // audited under their own name (never in production: createCodecServer).
+    const embeddedWebUi = deps.codec.embeddedWebUi;
+    const embeddedGate = express.Router().use(audited(ctx.audit, 'codec'), (_req, res, next) => {
+      res.locals.principal = EMBEDDED_WEB_UI_PRINCIPAL;
+      next();
+    });
     app.use(
       '/codec',
       codecCors(deps.codec.allowedOrigin),
-      (req, res, next) => (req.method === 'OPTIONS' ? next() : codecGate(req, res, next)),
+      (req, res, next) => {
+        if (req.method === 'OPTIONS') return next();
+        if (embeddedWebUi && isEmbeddedWebUiRequest(req, embeddedWebUi)) return embeddedGate(req, res, next);
+        codecGate(req, res, next);
+      },
       deps.codec.router,
     );
   }

@@ -1,6 +1,7 @@
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
+import type { Principal } from './auth';
 
 /**
  * The codec server the Temporal Web UI (and `temporal` CLI) call to show operations staff
@@ -8,8 +9,9 @@ import { z } from 'zod';
  * `{ payloads: [{ metadata: { key: base64 }, data: base64 }] }` (the proto JSON form).
  *
  * It does no authentication of its own: the API mounts it at /codec behind the
- * `operations` role. CORS admits the configured Web UI origin only; a browser request
- * from any other origin is refused.
+ * `operations` role (or, on the embedded default only, the loopback access of the dev
+ * server's Web UI: EmbeddedWebUiAccess). CORS admits the configured Web UI origin only; a
+ * browser request from any other origin is refused.
  */
 export interface CodecRouterOptions {
   codec: PayloadCodec;
@@ -48,7 +50,12 @@ function toJson({ metadata, data }: Payload): { metadata: Record<string, string>
   };
 }
 
-const ALLOWED_HEADERS = 'content-type, x-namespace, authorization';
+/**
+ * What the Web UI sends: its JSON and namespace, and after an OIDC sign-in the access token
+ * (Authorization) and the ID token (Authorization-Extras, which the codec does not read):
+ * a preflight that left one out would make the browser drop the request.
+ */
+const ALLOWED_HEADERS = 'content-type, x-namespace, authorization, authorization-extras';
 
 /**
  * CORS for the codec server: only the configured UI origin, preflight answered here.
@@ -78,6 +85,70 @@ export function codecCors(allowedOrigin: string): RequestHandler {
     }
     next();
   };
+}
+
+/**
+ * How the embedded default's Web UI passes the codec's access check. The dev server's UI
+ * that `npm start` prints has no sign-in and cannot hold the API's bearer token, so on that
+ * one machine a request is let through as operations when it (1) carries no token (a token
+ * is judged as a token), (2) comes from the UI's own origin, (3) reaches the API from a
+ * loopback address, (4) with no proxy's forwarding header (a proxy on this machine would
+ * make a remote caller look local). `createCodecServer` never grants it in production.
+ */
+export interface EmbeddedWebUiAccess {
+  /** The dev server's Web UI origin, e.g. http://127.0.0.1:8233. */
+  origin: string;
+}
+
+/** Who the audit record names for the embedded Web UI's calls (it signs nobody in). */
+export const EMBEDDED_WEB_UI_PRINCIPAL: Principal = { sub: 'LOCAL-WEB-UI', roles: ['operations'], scope: { allTeams: true } };
+
+const LOOPBACK_ADDRESS = /^(?:127(?:\.\d{1,3}){3}|::1|::ffff:127(?:\.\d{1,3}){3})$/;
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'];
+
+export function isEmbeddedWebUiRequest(req: Request, access: EmbeddedWebUiAccess): boolean {
+  if (req.get('authorization') !== undefined) return false;
+  if (req.get('origin') !== access.origin) return false;
+  if (FORWARDING_HEADERS.some((header) => req.get(header) !== undefined)) return false;
+  // The socket's own peer, never req.ip (which a trusted proxy's header may set).
+  return LOOPBACK_ADDRESS.test(req.socket.remoteAddress ?? '');
+}
+
+/** What createApp mounts at /codec. */
+export interface CodecServer {
+  router: Router;
+  allowedOrigin: string;
+  /** Set only for the embedded default (never in production): see EmbeddedWebUiAccess. */
+  embeddedWebUi?: EmbeddedWebUiAccess;
+}
+
+/**
+ * The codec server as a process mounts it. `embeddedWebUi` asks for the loopback access
+ * of the embedded default's Web UI (scripts/start.ts, when it started the dev server
+ * itself); in production it is refused, whoever asks: there the UI signs its users in and
+ * passes their token, and only the `operations` role with `all_teams` is let through.
+ */
+export function createCodecServer(options: CodecRouterOptions & { production: boolean; embeddedWebUi?: boolean }): CodecServer {
+  const router = createCodecRouter(options);
+  if (!options.embeddedWebUi || options.production) return { router, allowedOrigin: options.allowedOrigin };
+  return { router, allowedOrigin: options.allowedOrigin, embeddedWebUi: { origin: options.allowedOrigin } };
+}
+
+/**
+ * Where the dev server's Web UI finds the API's codec route: the API's own address as a
+ * browser on this machine reaches it, over loopback (the codec lets the UI through only
+ * from there). Or why the UI will show ciphertext: production mode (there the UI signs
+ * users in and passes their token), an API not reached over loopback, or a port not known
+ * before it listens.
+ */
+export function embeddedCodecEndpoint(config: { production: boolean; API_HOST: string; API_PORT: number }): string | { why: string } {
+  if (config.production) return { why: 'NODE_ENV=production: the codec admits only an operations token, which the dev server\'s UI cannot send' };
+  if (config.API_PORT === 0) return { why: 'API_PORT=0: the API\'s port is not known when the dev server starts' };
+  const wildcard = ['0.0.0.0', '::', '[::]'].includes(config.API_HOST);
+  const loopback = wildcard || config.API_HOST === 'localhost' || /^127(\.\d{1,3}){3}$/.test(config.API_HOST) || ['::1', '[::1]'].includes(config.API_HOST);
+  if (!loopback) return { why: `API_HOST=${config.API_HOST} is not a loopback address, and the codec lets the UI through over loopback only` };
+  const host = wildcard ? '127.0.0.1' : config.API_HOST === '::1' ? '[::1]' : config.API_HOST;
+  return `http://${host}:${config.API_PORT}/codec`;
 }
 
 export function createCodecRouter(options: CodecRouterOptions): Router {

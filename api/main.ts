@@ -2,7 +2,7 @@ import { loadConfig } from '../common/config';
 import { payloadCodecFromConfig } from '../common/payload-keys';
 import { connectClient } from '../common/temporal';
 import { appDepsFromConfig, createApp } from './app';
-import { createCodecRouter } from './codec-server';
+import { createCodecServer } from './codec-server';
 import { loadApiConfig } from './config';
 
 /** Runs the API alone (the compose stack runs it as its own service). */
@@ -11,7 +11,8 @@ async function main(): Promise<void> {
   const codec = payloadCodecFromConfig(config);
   const apiConfig = loadApiConfig();
   const client = await connectClient(config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233', config.TEMPORAL_NAMESPACE, codec, config.temporalTls);
-  const codecServer = { router: createCodecRouter({ codec, allowedOrigin: config.CODEC_CORS_ORIGIN }), allowedOrigin: config.CODEC_CORS_ORIGIN };
+  // Alone, the API grants no loopback access to a Web UI: it did not start the dev server.
+  const codecServer = createCodecServer({ codec, allowedOrigin: config.CODEC_CORS_ORIGIN, production: config.production });
   const app = createApp(appDepsFromConfig(client, config.TEMPORAL_TASK_QUEUE, apiConfig, codecServer));
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     console.log(`API listening on http://${config.API_HOST}:${config.API_PORT}`);

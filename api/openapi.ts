@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { domainEventSchema } from '../domain/events';
 import { referralInputSchema } from '../domain/referral';
 import { assessmentListQuerySchema, historyQuerySchema } from './routes/assessments';
-import { promptListQuerySchema } from './routes/prompts';
+import { decisionHeadersSchema, promptListQuerySchema } from './routes/prompts';
 import { timelinessQuerySchema } from './routes/reports';
 import { censusRequestJsonSchema } from './census';
 import { earlierInvolvementSchema } from './earlier-involvement';
@@ -69,6 +69,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     method: 'post',
     path: '/v1/referrals',
     summary: 'Start a referral (role system); idempotent on referralId',
+    description:
+      'Retry-safe by referralId: sending the same referral again (after a lost answer, a timeout, a restart) answers 200 with the same answer and starts nothing; the same referralId with a different body is refused (409). No Idempotency-Key is needed.',
     security,
     request: { body: body(referralInputSchema, 'the referral') },
     responses: {
@@ -90,10 +92,13 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     403: json(errorSchema, 'the token lacks the role, or a person names someone else as actor (actor-not-caller)'),
     503: json(errorSchema, "case-write-limit: the case has taken all the events one workflow run may take, or Temporal's own limit on it is reached; retry later or contact operations"),
   };
+  const eventsRetrySafe =
+    'Retry-safe by eventId: sending an event again answers 202 with duplicate: true and changes nothing (its first arrival counts). A refused event (422) is not kept, so its eventId stays free for a corrected resend. No Idempotency-Key is needed.';
   registry.registerPath({
     method: 'post',
     path: '/v1/referrals/{referralId}/events',
     summary: 'Send a field event to a referral (roles system, social_worker)',
+    description: eventsRetrySafe,
     security,
     request: { params: referralParams, body: body(domainEventSchema, 'one event') },
     responses: { 202: eventAnswer, 404: json(errorSchema, 'no such referral, or not within your scope (the same answer)'), ...errors, ...writeErrors, ...eventRefusals },
@@ -126,6 +131,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     method: 'post',
     path: '/v1/assessments/{assessmentId}/events',
     summary: 'Send a field event to an assessment (roles system, social_worker)',
+    description: eventsRetrySafe,
     security,
     request: { params: assessmentParams, body: body(domainEventSchema, 'one event') },
     responses: { 202: eventAnswer, 404: json(errorSchema, 'no such case workflow, or not within your scope (the same answer)'), ...errors, ...writeErrors, ...eventRefusals },
@@ -202,17 +208,34 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     path: '/v1/prompts/{promptId}/decision',
     summary: 'Answer a prompt (role manager) through the workflow Update decide',
     description:
-      "The body is the answer to the prompt's kind: one of the Decision.<kind> schemas (anyOf, since kinds share answers such as approve). decidedBy defaults to the token sub, decidedAt to now.",
+      "The body is the answer to the prompt's kind: one of the Decision.<kind> schemas (anyOf, since kinds share answers such as approve). decidedBy defaults to the token sub, decidedAt to now. " +
+      'Retry-safe with the Idempotency-Key header: send a new key with each decision, and the same key and body when retrying it; a repeat of an applied decision answers 200 with duplicate: true and the decision recorded the first time. Without the header a repeat answers 409 prompt-closed (read the case to learn what was recorded).',
     security,
-    request: { params: promptParams, body: { description: 'the decision, as its prompt kind asks', required: true, content: { 'application/json': { schema: decisionBody } } } },
+    request: {
+      params: promptParams,
+      headers: decisionHeadersSchema,
+      body: { description: 'the decision, as its prompt kind asks', required: true, content: { 'application/json': { schema: decisionBody } } },
+    },
     responses: {
-      200: json(z.object({ accepted: z.literal(true), promptId: z.string(), state: z.unknown() }), 'accepted, with the new state'),
+      200: json(
+        z.object({
+          accepted: z.literal(true),
+          promptId: z.string(),
+          duplicate: z.boolean().describe('true when this repeated the request (same Idempotency-Key and body) that answered the prompt: nothing changed'),
+          decision: z.object({ decision: z.string(), decidedBy: z.string(), decidedAt: z.string() }).describe('the decision as recorded (for a repeat, the first time)'),
+          state: z.unknown(),
+        }),
+        'accepted, with the new state (for a repeat, the state as it is now)',
+      ),
       ...errors,
       ...writeErrors,
       403: json(errorSchema, 'the token lacks the role, or decidedBy names someone other than the caller (actor-not-caller)'),
       404: json(errorSchema, 'no such workflow, or not within your scope (the same answer)'),
-      409: json(errorSchema, 'the prompt is unknown or already answered'),
-      422: json(errorSchema, 'the answer is not allowed for this prompt, or its fields are invalid for it, or decidedAt lies in the future, further back than a person may date a decision, or before the referral'),
+      409: json(errorSchema, 'the prompt is unknown, or already answered by another request (prompt-closed: a different answer, or a repeat without its Idempotency-Key)'),
+      422: json(
+        errorSchema,
+        'the answer is not allowed for this prompt, or its fields are invalid for it, or decidedAt lies in the future, further back than a person may date a decision, or before the referral; or idempotency-key-reused: this Idempotency-Key already answered the prompt with a different body or from another caller',
+      ),
     },
   });
   registry.registerPath({

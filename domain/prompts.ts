@@ -395,3 +395,8 @@ export function decidedAtRefusal(decidedAtMs: number, nowMs: number, notBeforeMs
   }
   return undefined;
 }
+
+/** Why a decision request is refused whose Idempotency-Key already answered the prompt with another request. */
+export function idempotencyKeyReusedMessage(idempotencyKey: string, promptId: string): string {
+  return `Idempotency-Key ${idempotencyKey} has already answered prompt ${promptId} with a different request (another body or another caller): repeat that request exactly, or send a new decision under a new key`;
+}

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { appDepsFromConfig, createApp } from '../api/app';
-import { createCodecRouter } from '../api/codec-server';
+import { createCodecServer, embeddedCodecEndpoint } from '../api/codec-server';
 import { loadApiConfig } from '../api/config';
 import { outboundFromConfig } from '../activities/outbound';
 import { loadConfig } from '../common/config';
@@ -26,15 +26,19 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   let server: RunningServer | undefined;
   let address = config.TEMPORAL_ADDRESS;
+  // The dev server's Web UI decodes through the API's codec route (embedded default only).
+  const embeddedCodec = config.TEMPORAL_ADDRESS ? undefined : embeddedCodecEndpoint(config);
   if (address) {
     log(`using the Temporal cluster at ${address} (TEMPORAL_ADDRESS); starting no server`);
     await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE, config.temporalTls);
   } else {
+    if (typeof embeddedCodec === 'object') log(`Web UI: shows payloads encrypted (${embeddedCodec.why})`);
     server = await startDevServer({
       port: Number(process.env.TEMPORAL_PORT ?? 7233),
       dbFile: join(config.DATA_DIR, 'temporal.sqlite'),
       ui: true,
       namespace: config.TEMPORAL_NAMESPACE,
+      ...(typeof embeddedCodec === 'string' ? { uiCodecEndpoint: embeddedCodec } : {}),
     });
     address = server.address;
   }
@@ -50,7 +54,10 @@ async function main(): Promise<void> {
   const workerRun = worker.run();
 
   const client = await connectClient(address, config.TEMPORAL_NAMESPACE, codec, config.temporalTls);
-  const codecServer = { router: createCodecRouter({ codec, allowedOrigin: config.CODEC_CORS_ORIGIN }), allowedOrigin: config.CODEC_CORS_ORIGIN };
+  // The UI this process started is the codec's browser origin, unless CODEC_CORS_ORIGIN says otherwise.
+  const uiOrigin = server?.uiUrl ? new URL(server.uiUrl).origin : undefined;
+  const allowedOrigin = process.env.CODEC_CORS_ORIGIN || !uiOrigin ? config.CODEC_CORS_ORIGIN : uiOrigin;
+  const codecServer = createCodecServer({ codec, allowedOrigin, production: config.production, embeddedWebUi: server !== undefined && typeof embeddedCodec === 'string' });
   const app = createApp(appDepsFromConfig(client, config.TEMPORAL_TASK_QUEUE, apiConfig, codecServer));
   const api: Server = await new Promise((ready) => {
     const listening = app.listen(config.API_PORT, config.API_HOST, () => ready(listening));
@@ -62,7 +69,7 @@ async function main(): Promise<void> {
     API            ${apiUrl}   (health: ${apiUrl}/healthz)
     Temporal       ${address}   namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}
     Pages          ${apiConfig.pages ? `${apiUrl}/  (${apiConfig.pages.signIn.mode === 'local' ? 'local sign-in: pick a role, staff id and team' : 'sign in through your identity provider'}; inbox /inbox, dashboard /reports/timeliness)` : `off: ${apiConfig.pagesOff ?? ''}`}
-    Web UI         ${server?.uiUrl ?? '(the cluster\'s own)'}
+    Web UI         ${server?.uiUrl ? `${server.uiUrl}   ${codecServer.embeddedWebUi ? `(payloads decoded by ${embeddedCodec as string}: this machine only)` : '(payloads shown encrypted)'}` : '(the cluster\'s own)'}
     Outbox         ${config.OUTBOUND_WEBHOOK_URL ?? config.outboxDir}
     Audit log      ${apiConfig.auditLogFile}
     API token      ${apiConfig.auth.mode === 'jwks' ? `from your identity provider (JWKS ${apiConfig.auth.jwksUrl})` : 'npm run token -- --role manager --sub MGR-1 (--team T1 | --all-teams)   (roles: system, social_worker, manager, operations)'}

@@ -161,6 +161,8 @@ export interface DevServerOptions {
   dbFile?: string;
   /** Start the Web UI (on port + 1000). */
   ui?: boolean;
+  /** The codec server the Web UI decodes payloads with (`--ui-codec-endpoint`), e.g. http://127.0.0.1:3000/codec. */
+  uiCodecEndpoint?: string;
   namespace?: string;
 }
 
@@ -180,7 +182,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     mkdirSync(dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
   }
-  if (options.ui) args.push('--ui-ip', '127.0.0.1', '--ui-port', String(uiPort));
+  if (options.ui) args.push('--ui-ip', '127.0.0.1', '--ui-port', String(uiPort), ...uiCodecArgs(options));
   else args.push('--headless');
   log(`dev server: starting on 127.0.0.1:${port}${options.dbFile ? ` (SQLite ${options.dbFile})` : ' (in memory)'}`);
   const child = killOnExit(spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
@@ -193,6 +195,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     uiUrl: options.ui ? `http://127.0.0.1:${uiPort}` : undefined,
     stop: () => stopProcess(child),
   };
+}
+
+function uiCodecArgs(options: DevServerOptions): string[] {
+  return options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : [];
 }
 
 /**
@@ -213,6 +219,7 @@ async function startDevServerFromSdkDownload(options: DevServerOptions, missing:
         ui: options.ui ?? false,
         ...(options.ui ? { uiPort: port + 1000 } : {}),
         ...(options.dbFile ? { dbFilename: options.dbFile } : {}),
+        ...(options.ui && options.uiCodecEndpoint ? { extraArgs: uiCodecArgs(options) } : {}),
         namespace: options.namespace ?? 'default',
         searchAttributes: [...allSearchAttributeKeys],
       },

@@ -22,7 +22,7 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { domainEventSchema, type DomainEvent } from '../domain/events';
 import { promptIdFor, type IdScheme } from '../domain/ids';
-import { allowedDecisions, checkDecision, decidedAtRefusal, toIssues, type AnyDecision, type DecisionCheck, type Prompt, type PromptKind } from '../domain/prompts';
+import { allowedDecisions, checkDecision, decidedAtRefusal, idempotencyKeyReusedMessage, toIssues, type AnyDecision, type DecisionCheck, type Prompt, type PromptKind } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
 import { openPromptsDueEntries } from '../domain/prompt-due';
 import { FailingDeliveriesKey, OpenPromptKindsKey, OpenPromptsDueKey } from './search-attributes';
@@ -34,7 +34,11 @@ import {
   recordEventUpdate,
   stateQuery,
   type DecisionAccepted,
+  type DecisionRequestKey,
   type EventRecorded,
+  keyedAnswerQuery,
+  type KeyedAnswer,
+  type RecordedDecision,
 } from './messages';
 
 /** What an event handler says about an event: applied (optionally under a rule) or rejected with the reason. */
@@ -183,6 +187,9 @@ export class CaseEngine {
   private decisionsNotBefore?: number;
   /** Deliveries that have failed and not (yet) gone through: an operations alert. */
   failingDeliveries = 0;
+
+  /** Prompts answered by a request that carried an Idempotency-Key: the key, the request's hash and the answer. */
+  private readonly keyedAnswers = new Map<string, KeyedAnswer>();
 
   /** Whether this case keeps the OpenPromptsDue search attribute (read once at the start, like `integrity`). */
   private readonly promptsDueAttribute: boolean;
@@ -350,15 +357,22 @@ export class CaseEngine {
     });
     setHandler(
       decideUpdate,
-      (input): DecisionAccepted => {
+      (input, request?: DecisionRequestKey): DecisionAccepted => {
         const check = this.checkDecision(input, handlers);
         // The validator has passed, and handlers run one at a time, so this holds.
         if (!check.ok) throw ApplicationFailure.nonRetryable(check.rejection.message, check.rejection.code, check.rejection);
         this.applyDecision(check.prompt, check.decision, handlers);
-        return { accepted: true, promptId: check.prompt.promptId, state: handlers.state() };
+        const recorded: RecordedDecision = { decision: check.decision.decision, decidedBy: check.decision.decidedBy, decidedAt: check.decision.decidedAt };
+        // Kept on replay too (the key is in the update's input in the history): a repeat is
+        // recognised after any worker restart. Only state changes here, no command.
+        const key = requestKeyOf(request);
+        if (key) this.keyedAnswers.set(check.prompt.promptId, { ...key, decision: recorded });
+        return { accepted: true, promptId: check.prompt.promptId, duplicate: false, decision: recorded, state: handlers.state() };
       },
       {
-        validator: (input) => {
+        validator: (input, request?: DecisionRequestKey) => {
+          // Before checkDecision, which would call the answered prompt closed.
+          this.refuseRepeatedRequest(input, request, handlers);
           const check = this.checkDecision(input, handlers);
           if (!check.ok) throw ApplicationFailure.nonRetryable(check.rejection.message, check.rejection.code, check.rejection);
         },
@@ -366,10 +380,35 @@ export class CaseEngine {
     );
     setHandler(stateQuery, () => handlers.state());
     setHandler(openPromptsQuery, () => this.openPrompts());
+    setHandler(keyedAnswerQuery, (promptId) => this.keyedAnswers.get(promptId) ?? null);
     this.searchAttributesOf = handlers.searchAttributes;
   }
 
   private searchAttributesOf?: () => SearchAttributeUpdatePair[];
+
+  /**
+   * A request that carries the Idempotency-Key of the one that answered this prompt:
+   * the same request again (same hash) is refused as `decision-repeated` with the
+   * recorded answer, which the API answers as accepted (a refusal writes nothing, so a
+   * retrying caller never grows the history); another request under that key is refused
+   * as `idempotency-key-reused`. Anything else goes on to the ordinary checks.
+   */
+  private refuseRepeatedRequest(input: unknown, request: unknown, handlers: EngineHandlers): void {
+    const key = requestKeyOf(request);
+    const promptId = (input as { promptId?: unknown } | undefined)?.promptId;
+    if (!key || typeof promptId !== 'string') return;
+    const answered = this.keyedAnswers.get(promptId);
+    if (!answered || answered.idempotencyKey !== key.idempotencyKey) return;
+    if (answered.requestHash !== key.requestHash) {
+      const message = idempotencyKeyReusedMessage(key.idempotencyKey, promptId);
+      throw ApplicationFailure.nonRetryable(message, 'idempotency-key-reused', { issues: [{ path: 'Idempotency-Key', message }] });
+    }
+    throw ApplicationFailure.nonRetryable(`prompt ${promptId} was answered by this request already`, 'decision-repeated', {
+      promptId,
+      decision: answered.decision,
+      state: handlers.state(),
+    });
+  }
 
   /** checkDecision, then the workflow's own validateDecision hook (if any). */
   private checkDecision(input: unknown, handlers: EngineHandlers): DecisionCheck {
@@ -620,6 +659,14 @@ export class CaseEngine {
     this.lastSearchAttributes = snapshot;
     upsertSearchAttributes(pairs);
   }
+}
+
+/** The update's second argument when it is a well-formed DecisionRequestKey (it is optional). */
+function requestKeyOf(request: unknown): DecisionRequestKey | undefined {
+  if (!request || typeof request !== 'object') return undefined;
+  const { idempotencyKey, requestHash } = request as Record<string, unknown>;
+  if (typeof idempotencyKey !== 'string' || typeof requestHash !== 'string' || idempotencyKey === '' || requestHash === '') return undefined;
+  return { idempotencyKey, requestHash };
 }
 
 function promptDeadline(prompt: Prompt): string {

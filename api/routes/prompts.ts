@@ -32,6 +32,21 @@ export const decisionRequestSchema = z
   })
   .passthrough();
 
+/**
+ * The Idempotency-Key header of a decision: any opaque text the caller chooses (a UUID is
+ * usual), one per decision. Repeated with the same body it answers as the first time did.
+ */
+export const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7E]+$/, 'may hold only visible ASCII characters (no spaces)')
+  .describe(
+    'makes the decision retry-safe: a repeat with the same key and the same body answers 200 with the decision recorded the first time (duplicate: true) and changes nothing; the same key with a different body (or from another caller) is refused with 422 idempotency-key-reused. The key is kept with the answer in the case itself, so a repeat is recognised whichever API instance it reaches and after restarts. Without it, a repeat of an applied decision answers 409 prompt-closed.',
+  );
+
+export const decisionHeadersSchema = z.object({ 'Idempotency-Key': idempotencyKeySchema.optional() });
+
 /** Re-exported for callers of this module from before the list moved to api/prompt-list.ts. */
 export { sortPrompts, type OpenPrompt } from '../prompt-list';
 
@@ -51,8 +66,10 @@ export function promptRoutes(ctx: RouteContext): Router {
     ctx.writeLimit,
     async (req, res) => {
       const promptId = promptIdParam(req.params.promptId);
+      const headers = parseOr400(decisionHeadersSchema, { 'Idempotency-Key': req.get('idempotency-key') });
       const body = parseOr400(decisionRequestSchema, req.body);
-      res.status(200).json(await submitDecision(ctx, principalOf(res), promptId, body));
+      const idempotencyKey = headers['Idempotency-Key'];
+      res.status(200).json(await submitDecision(ctx, principalOf(res), promptId, body, idempotencyKey === undefined ? {} : { idempotencyKey }));
     },
   );
 

@@ -49,6 +49,14 @@ describe('GET /v1/openapi.json', () => {
     expect(document.paths['/v1/assessments']?.get?.parameters?.map((parameter) => parameter.name)).toEqual(
       expect.arrayContaining(['status', 'team', 'track', 'pageSize', 'nextPageToken']),
     );
+    // Every write says how it is retry-safe: referrals by referralId, events by eventId, decisions by Idempotency-Key.
+    const writes = document.paths as unknown as Record<string, Record<string, { description?: string; parameters?: Array<{ name: string; in: string; required?: boolean }> }>>;
+    expect(writes['/v1/referrals']?.post?.description).toMatch(/retry-safe by referralId/i);
+    expect(writes['/v1/referrals/{referralId}/events']?.post?.description).toMatch(/retry-safe by eventId/i);
+    expect(writes['/v1/assessments/{assessmentId}/events']?.post?.description).toMatch(/retry-safe by eventId/i);
+    const decision = writes['/v1/prompts/{promptId}/decision']?.post;
+    expect(decision?.description).toMatch(/Idempotency-Key/);
+    expect(decision?.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false })]));
     const event = document.paths['/v1/referrals/{referralId}/events']?.post?.requestBody?.content['application/json']?.schema as { oneOf?: unknown[]; anyOf?: unknown[] };
     expect((event.oneOf ?? event.anyOf ?? []).length).toBeGreaterThan(10);
   });

@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { dataConverter } from '../../common/temporal';
 import { AssessmentHarness, useTimeSkippingHarness } from '../support/assessment-harness';
 import { testCodec } from '../support/payload-keys';
-import { assessmentSignedOff, referralClosedAtDutyDecision, section47WithConference, strategyDiscussionFromDutyDecision, type ScenarioRun } from './scenarios';
+import { assessmentSignedOff, dutyDecisionRepeated, referralClosedAtDutyDecision, section47WithConference, strategyDiscussionFromDutyDecision, type ScenarioRun } from './scenarios';
 
 /**
  * Complete runs, start to end, replayed at once on the same code. With
@@ -36,6 +36,17 @@ describe('complete runs', () => {
   it('R-1 a referral closed at its duty decision runs to the end and replays', async () => {
     const run = await referralClosedAtDutyDecision(harness);
     expect(run.results.referral).toMatchObject({ stage: 'closed', dutyDecision: { decision: 'early-help' } });
+    await replayAndKeep(run);
+  });
+
+  it('R-1 a duty decision repeated under its Idempotency-Key is answered from the record, nothing written, and replays', async () => {
+    const run = await dutyDecisionRepeated(harness);
+    expect(run.results.accepted).toMatchObject({ accepted: true, duplicate: false, decision: { decision: 'single-assessment', decidedBy: 'MGR-1' } });
+    expect(run.results.repeat).toMatchObject({ type: 'decision-repeated', details: { decision: { decision: 'single-assessment', decidedBy: 'MGR-1' } } });
+    expect(run.results.reused).toBe('idempotency-key-reused');
+    expect(run.results.another).toBe('prompt-closed');
+    const updates = run.histories[0]!.history.events?.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes) ?? [];
+    expect(updates).toHaveLength(1);
     await replayAndKeep(run);
   });
 

@@ -3,11 +3,12 @@
  * replay fixtures (test/fixtures/histories/). Each scenario drives a case from start to
  * end and returns the histories of every workflow it ran.
  */
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { assessmentWorkflowId, childInNeedPlanWorkflowId, referralWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../../domain/ids';
 import type { AssessmentState } from '../../workflows/assessment';
-import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
+import type { ManagerDecision } from '../../domain/prompts';
+import { decideUpdate, eventSignal, stateQuery, type DecisionRequestKey } from '../../workflows/messages';
 import { referralWorkflow } from '../../workflows/referral';
 import { allMet, childInNeedPlan, DAY_MS, HOUR_MS, iso, type AssessmentHarness } from '../support/assessment-harness';
 import { FIRST_VISIT_INFORMATION, procedureFieldwork } from '../support/procedure-fieldwork';
@@ -62,6 +63,36 @@ export async function referralClosedAtDutyDecision(harness: AssessmentHarness): 
   await decide(harness, referral, 'duty-decision', 'early-help');
   const result = await referral.result();
   return { name: 'referral-closed-at-duty-decision', histories: [{ workflowId: referral.workflowId, kind: 'referral', history: await referral.fetchHistory() }], results: { referral: result } };
+}
+
+/**
+ * A duty decision made under an Idempotency-Key (the `decide` update's second argument,
+ * issue 16), then sent again: the repeat, the same key with another request and another
+ * answer are refused by the validator, so the history holds the keyed decision alone. The
+ * referral waits for the assessment the decision started; the scenario ends it there.
+ */
+export async function dutyDecisionRepeated(harness: AssessmentHarness): Promise<ScenarioRun> {
+  const referralId = `REF-IK-${unique()}`;
+  const referral = await startReferral(harness, referralId, iso((await harness.now()) - HOUR_MS));
+  const promptId = await openPrompt(harness, referral, 'duty-decision');
+  const decision = { promptId, decision: 'single-assessment', rationale: 'recorded by the manager', decidedBy: 'MGR-1', decidedAt: iso(await harness.now()) };
+  const request = { idempotencyKey: 'IK-REPLAY-1', requestHash: 'a'.repeat(64) };
+  const accepted = await referral.executeUpdate(decideUpdate, { args: [decision, request] });
+  const refusal = async (args: [ManagerDecision, DecisionRequestKey]) => {
+    const error = await referral.executeUpdate(decideUpdate, { args }).catch((caught: unknown) => caught);
+    return error instanceof WorkflowUpdateFailedError ? (error.cause as { type?: string; details?: unknown[] }) : undefined;
+  };
+  const repeat = await refusal([decision, request]);
+  const reused = await refusal([{ ...decision, decision: 'early-help' }, { ...request, requestHash: 'b'.repeat(64) }]);
+  const another = await refusal([{ ...decision, decision: 'early-help' }, { ...request, idempotencyKey: 'IK-REPLAY-2' }]);
+  const assessment = harness.env.client.workflow.getHandle(assessmentWorkflowId(referralId, 'C-1'));
+  await openPrompt(harness, assessment, 'allocation');
+  await referral.terminate('the scenario ends once the repeats are answered');
+  return {
+    name: 'duty-decision-repeated',
+    histories: [{ workflowId: referral.workflowId, kind: 'referral', history: await referral.fetchHistory() }],
+    results: { accepted, repeat: { type: repeat?.type, details: repeat?.details?.[0] }, reused: reused?.type, another: another?.type },
+  };
 }
 
 /**

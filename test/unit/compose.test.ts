@@ -28,6 +28,9 @@ describe('docker-compose.yml', () => {
       expect(ui).toMatch(new RegExp(`^\\s+${variable}: \\$\\{${variable}:\\?`, 'm'));
     }
     expect(ui).toMatch(/^\s+TEMPORAL_CODEC_PASS_ACCESS_TOKEN: "true"$/m);
+    // The UI passes the token to an https codec endpoint only: its address is required, not a local http default.
+    expect(ui).toMatch(/^\s+TEMPORAL_CODEC_ENDPOINT: \$\{CODEC_ENDPOINT_URL:\?[^}]*https/m);
+    expect(ui).not.toMatch(/TEMPORAL_CODEC_ENDPOINT: http:/);
   });
 
   it('the audit log lives on a volume of its own', () => {
