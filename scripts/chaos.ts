@@ -417,6 +417,7 @@ async function main(): Promise<number> {
       duplicateEventsOnRetry: findings.duplicateEventsOnRetry,
       duplicateEventsFirstAttempt: findings.duplicateEventsFirstAttempt,
       decisionsAppliedBeforeLostAnswer: findings.decisionsAppliedBeforeLostAnswer,
+      decisionsRepeatedByKey: findings.decisionsRepeatedByKey,
       refusedEvents: findings.refusedEvents,
       unexpectedAnswers: findings.unexpectedAnswers,
     },

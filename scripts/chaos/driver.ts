@@ -24,6 +24,8 @@ export interface DriverFindings {
   duplicateEventsFirstAttempt: number;
   /** Decisions answered 409 on a retry that the read-back showed applied: the first answer was lost. */
   decisionsAppliedBeforeLostAnswer: number;
+  /** Decisions answered 200 `duplicate: true` on a retry by their Idempotency-Key: the first answer was lost, the recorded decision came back. */
+  decisionsRepeatedByKey: number;
   /** 422 on an event: the driver sent something that does not fit the stage (a driver bug). */
   refusedEvents: string[];
   /** Any other answer the driver did not expect. */
@@ -31,7 +33,7 @@ export interface DriverFindings {
 }
 
 export function newDriverFindings(): DriverFindings {
-  return { duplicateEventsOnRetry: 0, duplicateEventsFirstAttempt: 0, decisionsAppliedBeforeLostAnswer: 0, refusedEvents: [], unexpectedAnswers: [] };
+  return { duplicateEventsOnRetry: 0, duplicateEventsFirstAttempt: 0, decisionsAppliedBeforeLostAnswer: 0, decisionsRepeatedByKey: 0, refusedEvents: [], unexpectedAnswers: [] };
 }
 
 export interface CaseRun {
@@ -136,11 +138,21 @@ export async function driveCase(ctx: DriverContext, run: CaseRun): Promise<void>
   const decide = async (workflowId: string, prompt: Prompt, body: Record<string, unknown>): Promise<CaseState | undefined> => {
     step = `decision ${prompt.kind}`;
     const full: Record<string, unknown> = { rationale: `chaos campaign: ${prompt.kind}`, decidedAt: new Date().toISOString(), ...body };
-    const answer = await ctx.api.call<{ state?: CaseState; error?: string }>('POST', `/v1/prompts/${prompt.promptId}/decision`, {
+    // Retry-safe by key (issue 16): a retry whose first answer was lost gets the recorded decision back.
+    const answer = await ctx.api.call<{ state?: CaseState; error?: string; duplicate?: boolean }>('POST', `/v1/prompts/${prompt.promptId}/decision`, {
       token: ctx.tokens.manager,
       body: full,
+      headers: { 'idempotency-key': `chaos-${prompt.promptId}` },
     });
-    if (answer.status === 200) return answer.body.state;
+    if (answer.status === 200) {
+      if (answer.body.duplicate) {
+        if (answer.attempts > 1) ctx.findings.decisionsRepeatedByKey += 1;
+        else ctx.findings.unexpectedAnswers.push(`${ref} ${prompt.promptId}: answered as a repeat on its first attempt`);
+        // A repeat's answer carries the decision, not necessarily the state: read the case back.
+        return answer.body.state ?? (await readState(workflowId));
+      }
+      return answer.body.state;
+    }
     if (answer.status === 409) {
       // Answered already: by this decision, whose answer was lost to a fault? Read the case back.
       const state = await readState(workflowId);

@@ -34,6 +34,8 @@ export class GaveUpError extends Error {}
 export interface CallOptions {
   token?: string;
   body?: unknown;
+  /** Sent with every attempt (an Idempotency-Key stays the same across retries). */
+  headers?: Record<string, string>;
   /** Bound of this call, retries included (ms). */
   maxMs?: number;
 }
@@ -73,6 +75,7 @@ export class ApiClient {
           headers: {
             ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
             ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+            ...options.headers,
           },
           ...(payload !== undefined ? { body: payload } : {}),
           signal: AbortSignal.timeout(timeout),

@@ -113,6 +113,7 @@ export interface CampaignSummary {
     duplicateEventsOnRetry: number;
     duplicateEventsFirstAttempt: number;
     decisionsAppliedBeforeLostAnswer: number;
+    decisionsRepeatedByKey: number;
     refusedEvents: string[];
     unexpectedAnswers: string[];
   };
@@ -207,7 +208,7 @@ export function formatReport(summary: CampaignSummary): string {
   lines.push(
     `${pad('driver', 14)}${summary.driver.requests} requests (${summary.driver.writes} writes), retries ${summary.driver.retries.writes + summary.driver.retries.reads} ` +
       `(writes ${summary.driver.retries.writes}, reads ${summary.driver.retries.reads}${causes ? `; ${causes}` : ''}), gave up ${summary.driver.gaveUp}; ` +
-      `events acknowledged as duplicates on retry ${summary.driver.duplicateEventsOnRetry}, decisions found applied after a lost answer ${summary.driver.decisionsAppliedBeforeLostAnswer}, ` +
+      `events acknowledged as duplicates on retry ${summary.driver.duplicateEventsOnRetry}, decisions found applied after a lost answer ${summary.driver.decisionsAppliedBeforeLostAnswer}, decisions repeated by Idempotency-Key after a lost answer ${summary.driver.decisionsRepeatedByKey}, ` +
       `events refused (422) ${summary.driver.refusedEvents.length}`,
   );
   lines.push(

@@ -144,6 +144,7 @@ describe('fault campaign: figures and settings', () => {
         duplicateEventsOnRetry: 0,
         duplicateEventsFirstAttempt: 0,
         decisionsAppliedBeforeLostAnswer: 0,
+        decisionsRepeatedByKey: 0,
         refusedEvents: [],
         unexpectedAnswers: [],
       },
