@@ -58,6 +58,12 @@ export type Step =
   | { kind: 'new-information'; child: number; count: number; gapMinutes: number }
   /** R-13 at any stage, possibly reported late. */
   | { kind: 'significant-harm'; child: number; lateMinutes: number }
+  /**
+   * Section 9's follow-on (issue 17) for one child: an assessment plan, an action done,
+   * immediate safety and its plan, a specialist assessment, a child in need plan and its
+   * review, whichever is open now (else a step on the main path towards them).
+   */
+  | { kind: 'follow-on'; child: number; choice: number }
   /** An event that probably does not fit the stage yet; its eventId is kept for a corrected resend. */
   | { kind: 'out-of-order'; child: number; event: 'assessment-submitted' | 'child-seen' | 'home-visited' };
 
@@ -126,6 +132,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('significant-harm' as const), child: fc.nat({ max: 1 }), lateMinutes: minutesLate }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('follow-on' as const), child: fc.nat({ max: 1 }), choice: fc.nat({ max: 10_000 }) }) },
   {
     weight: 1,
     arbitrary: fc.record({

@@ -206,6 +206,10 @@ interface Action {
 const MAIN_PATH =
   /duty decision (single-assessment|strategy-discussion)|allocate|child seen|fieldwork|assessment submitted|sign off|strategy discussion: |section 47 outcome|conference held|supervision review: continue|assessment plan recorded|safety plan agreed|child in need plan review: continue/;
 
+/** Section 9's follow-on actions (issue 17), which a 'follow-on' step picks among. */
+const FOLLOW_ON =
+  /assessment plan recorded|plan action .*done|plan action overdue|immediate safety concern|safety plan|specialist|sign off: child-in-need-plan|section 47 outcome: child-in-need-plan|child in need plan review|plan sent to/;
+
 function childOf(view: WorkflowView): { childRef?: string } {
   return view.kind === 'referral' ? {} : { childRef: view.state.childRef };
 }
@@ -445,6 +449,18 @@ class CaseRun {
           this.note(`new-information ${index + 1}/${step.count} to ${assessment.state.childRef}: ${outcome}`, at);
           this.last = await this.checkpoint(`new-information ${index + 1} of a stream`, previous);
         }
+        return;
+      }
+      case 'follow-on': {
+        const childRef = this.facts.children[step.child % this.facts.children.length]!.childRef;
+        const all = this.actions(before).filter((action) => action.childRef === undefined || action.childRef === childRef);
+        const followOn = all.filter((action) => FOLLOW_ON.test(action.label));
+        const pool = followOn.length > 0 ? followOn : all.filter((action) => MAIN_PATH.test(action.label));
+        if (pool.length === 0) return this.act(step.choice, 0, startMs, before, `no follow-on or main-path action for ${childRef} yet`);
+        const action = pick(pool, step.choice);
+        const message = await action.run(0);
+        this.note(`${followOn.length > 0 ? 'follow-on' : 'towards the follow-on'} of ${childRef}: ${action.label}${message ? `: ${message}` : ''}`, startMs);
+        this.last = await this.checkpoint(action.isMessage ? action.label : undefined, before);
         return;
       }
       case 'significant-harm': {
