@@ -455,7 +455,10 @@ class CaseRun {
         const childRef = this.facts.children[step.child % this.facts.children.length]!.childRef;
         const all = this.actions(before).filter((action) => action.childRef === undefined || action.childRef === childRef);
         const followOn = all.filter((action) => FOLLOW_ON.test(action.label));
-        const pool = followOn.length > 0 ? followOn : all.filter((action) => MAIN_PATH.test(action.label));
+        // The gateways first (a sign-off or an enquiry's outcome to a plan, a plan's review), then one in three steps along the main path towards them.
+        const gateways = followOn.filter((action) => /child-in-need-plan|child in need plan review/.test(action.label));
+        const mainPath = all.filter((action) => MAIN_PATH.test(action.label));
+        const pool = gateways.length > 0 ? gateways : followOn.length > 0 && (step.choice % 3 !== 0 || mainPath.length === 0) ? followOn : mainPath;
         if (pool.length === 0) return this.act(step.choice, 0, startMs, before, `no follow-on or main-path action for ${childRef} yet`);
         const action = pick(pool, step.choice);
         const message = await action.run(0);
