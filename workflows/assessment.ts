@@ -31,7 +31,7 @@ import {
 import { assessmentStartedAt, censusWorkingDays } from '../domain/cin-census/measures';
 import type { DomainEvent } from '../domain/events';
 import { assessmentWorkflowId, section47EnquiryWorkflowId, strategyDiscussionWorkflowId } from '../domain/ids';
-import type { AssessmentInput, AssessmentResult, ConsentStatus, StrategyDiscussionInput, StrategyDiscussionResult, Track } from '../domain/process';
+import type { AssessmentInput, AssessmentResult, CaseContext, ConsentStatus, StrategyDiscussionInput, StrategyDiscussionResult, Track } from '../domain/process';
 import { signOffChecklist, type AnyDecision, type ChecklistItem, type DecisionFor, type Outcome, type Prompt } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
 import { addHours, addWorkingDays, workingDaysBetween } from '../domain/working-days';
@@ -276,6 +276,20 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
 
   // ---- strategy discussions (child workflows) ----
 
+  /** What every workflow this assessment starts (strategy discussions, child in need plans) carries of the case; the team as it is now. */
+  const caseContext = (): CaseContext => ({
+    referralId: input.referralId,
+    receivedAt: input.receivedAt,
+    referrerType: input.referrerType,
+    childProtectionConcern: input.childProtectionConcern,
+    team,
+    managerId: input.managerId,
+    localAuthority: input.localAuthority,
+    policy,
+    calendar,
+    idScheme: engine.idScheme,
+  });
+
   const startStrategyDiscussion = (cause: string, calledAtMs: number) => {
     if (strategyDiscussionRunning()) {
       // A repeated concern while one runs is recorded, and goes to the running discussion's people.
@@ -307,16 +321,8 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
     };
     strategyDiscussions.push(entry);
     const discussionInput: StrategyDiscussionInput = {
-      referralId: input.referralId,
-      receivedAt: input.receivedAt,
-      referrerType: input.referrerType,
+      ...caseContext(),
       childProtectionConcern: true,
-      team,
-      managerId: input.managerId,
-      localAuthority: input.localAuthority,
-      policy,
-      calendar,
-      idScheme: engine.idScheme,
       childRef: child.childRef,
       ...(child.lookedAfter ? { lookedAfter: true } : {}),
       sequence,
@@ -368,18 +374,7 @@ export async function assessmentWorkflow(input: AssessmentInput): Promise<Assess
   const followOn = createOutcomeFollowOn({
     engine,
     outbound,
-    caseContext: () => ({
-      referralId: input.referralId,
-      receivedAt: input.receivedAt,
-      referrerType: input.referrerType,
-      childProtectionConcern: input.childProtectionConcern,
-      team,
-      managerId: input.managerId,
-      localAuthority: input.localAuthority,
-      policy,
-      calendar,
-      idScheme: engine.idScheme,
-    }),
+    caseContext,
     childRef: child.childRef,
     preBirth: child.expectedDeliveryDate !== undefined,
     familyDeclined: () => familyDeclined !== undefined,

@@ -36,23 +36,38 @@ async function json<T>(response: Response, status: number): Promise<T> {
   return body;
 }
 
+const now = () => new Date().toISOString();
+
+/** The open prompt of this kind on a case workflow, once it is there. */
+const promptOf = (workflowId: string, kind: string) =>
+  eventually(async () => {
+    const response = await api.call('GET', `/v1/assessments/${workflowId}`, { token: manager });
+    if (response.status !== 200) return undefined;
+    return ((await response.json()) as { openPrompts: Prompt[] }).openPrompts.find((prompt) => prompt.kind === kind);
+  });
+
+const decide = async (promptId: string, body: Record<string, unknown>) =>
+  json<{ state: Record<string, unknown> }>(await api.call('POST', `/v1/prompts/${promptId}/decision`, { token: manager, body: { rationale: 'recorded by the manager', ...body } }), 200);
+
+/** The fieldwork of a section 17 assessment up to its submission. */
+const fieldworkToSubmission = [
+  { type: 'child-seen', seenAlone: true, viewsRecorded: true },
+  { type: 'home-visited', bedroomSeen: true, informationGiven: FIRST_VISIT_INFORMATION },
+  { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true },
+  { type: 'agency-information-received', agency: 'education' },
+  { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] },
+  ...procedureFieldwork,
+  { type: 'assessment-submitted' },
+];
+
 describe('a child in need plan through the API', () => {
   it('R-44 a referral goes to a child in need plan with two reviews, and the plan closes with its census reason', async () => {
     const referralId = newReferralId();
     const assessmentId = assessmentWorkflowId(referralId, 'C-1');
     const planId = childInNeedPlanWorkflowId(referralId, 'C-1', { kind: 'assessment' });
-    const now = () => new Date().toISOString();
     let eventNumber = 0;
     const event = async (workflowId: string, body: Record<string, unknown>) =>
       json(await api.call('POST', `/v1/assessments/${workflowId}/events`, { token: system, body: { eventId: `EV-${referralId}-${(eventNumber += 1)}`, occurredAt: now(), actor: 'SW-4', ...body } }), 202);
-    const promptOf = (workflowId: string, kind: string) =>
-      eventually(async () => {
-        const response = await api.call('GET', `/v1/assessments/${workflowId}`, { token: manager });
-        if (response.status !== 200) return undefined;
-        return ((await response.json()) as { openPrompts: Prompt[] }).openPrompts.find((prompt) => prompt.kind === kind);
-      });
-    const decide = async (promptId: string, body: Record<string, unknown>) =>
-      json<{ state: Record<string, unknown> }>(await api.call('POST', `/v1/prompts/${promptId}/decision`, { token: manager, body: { rationale: 'recorded by the manager', ...body } }), 200);
 
     await json(
       await api.call('POST', '/v1/referrals', {
@@ -63,15 +78,7 @@ describe('a child in need plan through the API', () => {
     );
     await decide((await promptOf(`referral-${referralId}`, 'duty-decision')).promptId, { decision: 'single-assessment' });
     await decide((await promptOf(assessmentId, 'allocation')).promptId, { decision: 'allocate', socialWorkerId: 'SW-4', track: 'S17', assessmentType: 'brief' });
-    for (const body of [
-      { type: 'child-seen', seenAlone: true, viewsRecorded: true },
-      { type: 'home-visited', bedroomSeen: true, informationGiven: FIRST_VISIT_INFORMATION },
-      { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true },
-      { type: 'agency-information-received', agency: 'education' },
-      { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] },
-      ...procedureFieldwork,
-      { type: 'assessment-submitted' },
-    ]) {
+    for (const body of fieldworkToSubmission) {
       await event(assessmentId, body);
     }
     const signOff = (await promptOf(assessmentId, 'sign-off')).promptId;
@@ -113,15 +120,6 @@ describe('a child in need plan through the API', () => {
   it('R-34 emergency action recorded during an assessment starts a strategy discussion, and it a section 47 enquiry', async () => {
     const referralId = newReferralId();
     const assessmentId = assessmentWorkflowId(referralId, 'C-1');
-    const now = () => new Date().toISOString();
-    const promptOf = (workflowId: string, kind: string) =>
-      eventually(async () => {
-        const response = await api.call('GET', `/v1/assessments/${workflowId}`, { token: manager });
-        if (response.status !== 200) return undefined;
-        return ((await response.json()) as { openPrompts: Prompt[] }).openPrompts.find((prompt) => prompt.kind === kind);
-      });
-    const decide = async (promptId: string, body: Record<string, unknown>) =>
-      json(await api.call('POST', `/v1/prompts/${promptId}/decision`, { token: manager, body: { rationale: 'recorded by the manager', ...body } }), 200);
     await json(
       await api.call('POST', '/v1/referrals', {
         token: system,
@@ -150,15 +148,6 @@ describe('a child in need plan through the API', () => {
 
   it('R-25 after closure, new information about the child arrives as a new contact whose duty decision shows the child\'s earlier assessments and outcomes', async () => {
     const childRef = `CH-${newReferralId()}`;
-    const now = () => new Date().toISOString();
-    const promptOf = (workflowId: string, kind: string) =>
-      eventually(async () => {
-        const response = await api.call('GET', `/v1/assessments/${workflowId}`, { token: manager });
-        if (response.status !== 200) return undefined;
-        return ((await response.json()) as { openPrompts: Prompt[] }).openPrompts.find((prompt) => prompt.kind === kind);
-      });
-    const decide = async (promptId: string, body: Record<string, unknown>) =>
-      json(await api.call('POST', `/v1/prompts/${promptId}/decision`, { token: manager, body: { rationale: 'recorded by the manager', ...body } }), 200);
     const refer = async (referralId: string, team: string) =>
       json(
         await api.call('POST', '/v1/referrals', {
@@ -175,15 +164,7 @@ describe('a child in need plan through the API', () => {
     await decide((await promptOf(`referral-${first}`, 'duty-decision')).promptId, { decision: 'single-assessment' });
     await decide((await promptOf(firstAssessment, 'allocation')).promptId, { decision: 'allocate', socialWorkerId: 'SW-4', track: 'S17', assessmentType: 'brief' });
     let eventNumber = 0;
-    for (const body of [
-      { type: 'child-seen', seenAlone: true, viewsRecorded: true },
-      { type: 'home-visited', bedroomSeen: true, informationGiven: FIRST_VISIT_INFORMATION },
-      { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true },
-      { type: 'agency-information-received', agency: 'education' },
-      { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] },
-      ...procedureFieldwork,
-      { type: 'assessment-submitted' },
-    ]) {
+    for (const body of fieldworkToSubmission) {
       await json(
         await api.call('POST', `/v1/assessments/${firstAssessment}/events`, { token: system, body: { eventId: `EV-${first}-${(eventNumber += 1)}`, occurredAt: now(), actor: 'SW-4', ...body } }),
         202,
