@@ -167,6 +167,20 @@ export interface DevServerOptions {
 }
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<RunningServer> {
+  // A free port can be taken between choosing it and the server binding it (or one of the
+  // server's other ports can be): a server that exits before serving is started again on
+  // new ports, twice at most, unless the caller fixed the port.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startDevServerOnce(options);
+    } catch (error) {
+      if (!(error instanceof ExitedBeforeServingError) || options.port !== undefined || attempt >= 3) throw error;
+      log(`dev server: exited before serving (attempt ${attempt}); starting again on other ports:\n${error.message.split('\n').slice(0, 4).join('\n')}`);
+    }
+  }
+}
+
+async function startDevServerOnce(options: DevServerOptions): Promise<RunningServer> {
   let cli: string;
   try {
     cli = await ensureTemporalCli();
@@ -311,10 +325,16 @@ export async function startTestServer(options: { port?: number } = {}): Promise<
 // Shared
 // ---------------------------------------------------------------------------------------
 
+/** A server process that ended before it served: its ports may have been taken meanwhile by another process. */
+class ExitedBeforeServingError extends Error {}
+
 async function waitUntilServing(child: ChildProcess, address: string, what: string, timeoutMs: number): Promise<void> {
   let stderr = '';
   child.stderr?.setEncoding('utf8');
+  // The first lines say why a server failed (a Go panic's cause comes first), the last what it did since.
+  let head = '';
   child.stderr?.on('data', (chunk: string) => {
+    if (head.length < 2000) head = (head + chunk).slice(0, 2000);
     stderr = (stderr + chunk).slice(-4000);
   });
   let exited: number | null | undefined;
@@ -323,7 +343,7 @@ async function waitUntilServing(child: ChildProcess, address: string, what: stri
   });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (exited !== undefined) throw new Error(`${what} exited (code ${exited}) before serving:\n${stderr}`);
+    if (exited !== undefined) throw new ExitedBeforeServingError(`${what} exited (code ${exited}) before serving:\n${head}${stderr.length > 0 && !head.endsWith(stderr) ? `\n...\n${stderr}` : ''}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
