@@ -15,6 +15,8 @@ import { scopeClause } from './scope';
 import { listPage, literal } from './visibility';
 
 export const EARLIER_PER_CHILD = 10;
+/** How long the outcomes of the earlier assessments are waited for (queried at once, each with this deadline). */
+export const OUTCOME_QUERY_MS = 3_000;
 
 const instant = (value: unknown): string | undefined => (value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : undefined);
 
@@ -69,8 +71,10 @@ export async function earlierInvolvement(client: Client, principal: Principal, r
           ...(workflow.startTime ? { startedAt: workflow.startTime } : {}),
           ...(instant(workflow.attributes.CompletedAt) ? { completedAt: instant(workflow.attributes.CompletedAt) } : {}),
         };
+        // Only a completed assessment has an outcome to show: an open one is not queried.
+        if (shown.stage !== 'completed') return shown;
         try {
-          const state = (await client.workflow.getHandle(workflow.workflowId).query(stateQuery)) as { outcome?: unknown };
+          const state = (await client.withDeadline(Date.now() + OUTCOME_QUERY_MS, () => client.workflow.getHandle(workflow.workflowId).query(stateQuery))) as { outcome?: unknown };
           return typeof state.outcome === 'string' ? { ...shown, outcome: state.outcome } : shown;
         } catch {
           // Shown without its outcome rather than not at all: the duty decision still learns the child was assessed before.

@@ -7,6 +7,7 @@ import { decisionHeadersSchema, promptListQuerySchema } from './routes/prompts';
 import { timelinessQuerySchema } from './routes/reports';
 import { censusRequestJsonSchema } from './census';
 import { earlierInvolvementSchema } from './earlier-involvement';
+import { referralReadQuerySchema } from './routes/referrals';
 import { caseWorkflowIdSchema, promptIdSchema } from './ids';
 import { referralIdSchema } from '../domain/ids';
 import { promptKinds } from '../domain/prompts';
@@ -108,7 +109,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     path: '/v1/referrals/{referralId}',
     summary: "A referral's state (all roles)",
     security,
-    request: { params: referralParams },
+    request: { params: referralParams, query: referralReadQuerySchema },
     responses: {
       200: json(z.object({ earlierInvolvement: earlierInvolvementSchema.optional() }).catchall(z.unknown()).describe("the referral workflow's state (the state query), with the child's earlier involvement"), 'state'),
       404: json(errorSchema, 'no such referral, or not within your scope (the same answer)'),

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { z } from 'zod';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { referralWorkflowId } from '../../domain/ids';
@@ -18,6 +19,9 @@ import { deliverEvent, translateWorkflowError } from './events';
 
 /** The memo key holding the SHA-256 of the canonical referral body (never the body: memos are stored in the clear). */
 export const INPUT_HASH_MEMO = 'inputSha256';
+
+/** `GET /v1/referrals/{id}`: the referral's state; `include=earlierInvolvement` adds the child's earlier assessments (R-25), which costs a visibility list and a query per earlier assessment. */
+export const referralReadQuerySchema = z.object({ include: z.enum(['earlierInvolvement']).optional() }).strict();
 
 export function referralRoutes(ctx: RouteContext): Router {
   const router = Router();
@@ -74,6 +78,7 @@ export function referralRoutes(ctx: RouteContext): Router {
   );
 
   router.get('/v1/referrals/:referralId', ...guard(ctx, 'referral.read', allRoles, (req) => safeReferralWorkflowId(req.params.referralId)), async (req, res) => {
+    const { include } = parseOr400(referralReadQuerySchema, req.query);
     const referralId = referralIdParam(req.params.referralId);
     const workflowId = referralWorkflowId(referralId);
     let state: { childRefs?: string[]; children?: Array<{ childRef: string }> };
@@ -82,9 +87,9 @@ export function referralRoutes(ctx: RouteContext): Router {
     } catch (error) {
       throw await translateWorkflowError(ctx.client, error, workflowId);
     }
-    // R-25: the child's earlier assessments (other referrals), for the duty decision.
+    // R-25: the child's earlier assessments (other referrals), for the duty decision, when asked for.
     const childRefs = state.childRefs ?? state.children?.map((child) => child.childRef) ?? [];
-    const earlier = await earlierInvolvement(ctx.client, principalOf(res), referralId, childRefs);
+    const earlier = include === 'earlierInvolvement' ? await earlierInvolvement(ctx.client, principalOf(res), referralId, childRefs) : undefined;
     res.json(earlier ? { ...state, earlierInvolvement: earlier } : state);
   });
 

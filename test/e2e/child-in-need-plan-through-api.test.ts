@@ -183,7 +183,7 @@ describe('a child in need plan through the API', () => {
     const second = newReferralId();
     await refer(second, 'TEAM-E2E');
     const earlier = await eventually(async () => {
-      const response = await api.call('GET', `/v1/referrals/${second}`, { token: manager });
+      const response = await api.call('GET', `/v1/referrals/${second}?include=earlierInvolvement`, { token: manager });
       const body = (await response.json()) as { earlierInvolvement?: Array<{ childRef: string; assessments: Array<{ workflowId: string; outcome?: string; referralId?: string }> }> };
       const shown = body.earlierInvolvement?.find((child) => child.childRef === childRef)?.assessments ?? [];
       return shown.some((assessment) => assessment.workflowId === firstAssessment && assessment.outcome === 'early-help') ? shown : undefined;
@@ -192,10 +192,10 @@ describe('a child in need plan through the API', () => {
 
     // Least privilege: a manager of the new contact's team alone is not shown the other team's case; a social worker no earlier involvement at all.
     const teamManager = await api.token('manager', 'MGR-9', 'TEAM-E2E');
-    const asTeamManager = (await (await api.call('GET', `/v1/referrals/${second}`, { token: teamManager })).json()) as { earlierInvolvement?: Array<{ assessments: unknown[] }> };
+    const asTeamManager = (await (await api.call('GET', `/v1/referrals/${second}?include=earlierInvolvement`, { token: teamManager })).json()) as { earlierInvolvement?: Array<{ assessments: unknown[] }> };
     expect(asTeamManager.earlierInvolvement).toEqual([expect.objectContaining({ childRef, assessments: [] })]);
     const socialWorker = await api.token('social_worker', 'SW-4');
-    const asWorker = (await (await api.call('GET', `/v1/referrals/${second}`, { token: socialWorker })).json()) as { earlierInvolvement?: unknown };
+    const asWorker = (await (await api.call('GET', `/v1/referrals/${second}?include=earlierInvolvement`, { token: socialWorker })).json()) as { earlierInvolvement?: unknown };
     expect(asWorker.earlierInvolvement).toBeUndefined();
   });
 });
