@@ -520,7 +520,12 @@ function writeServerConfig(build: TemporalServerBuild, configRoot: string, pgPor
   replace('filepath: "config/dynamicconfig/development-sql.yaml"', `filepath: "${dynamicConfig}"`, 1);
   mkdirSync(join(configRoot, 'config'), { recursive: true });
   writeFileSync(join(configRoot, 'config', 'development.yaml'), text);
-  const dynamic = readFileSync(build.dynamicConfigFile, 'utf8').split('http://localhost:7243/').join(`http://127.0.0.1:${ports.frontendHttp}/`);
+  let dynamic = readFileSync(build.dynamicConfigFile, 'utf8').split('http://localhost:7243/').join(`http://127.0.0.1:${ports.frontendHttp}/`);
+  if (dynamic.includes(VISIBILITY_RPS_KEY)) throw new Error(`${build.dynamicConfigFile} sets ${VISIBILITY_RPS_KEY} already`);
+  // The dev server's value (temporal server start-dev sets it), so that both engines allow
+  // the API's listings (prompt list, inbox, reports, the tests' polling) the same rate; the
+  // server's own default is 10 visibility calls a second per namespace.
+  dynamic += `\n# assessment engine (scripts/temporal-postgres.ts), as the dev server has it\n${VISIBILITY_RPS_KEY}:\n  - value: 100\n`;
   writeFileSync(dynamicConfig, dynamic);
 }
 
@@ -562,6 +567,7 @@ function installSchemas(build: TemporalServerBuild, pgBin: string, pgPort: numbe
 }
 
 const ALREADY_EXISTS = 6;
+const VISIBILITY_RPS_KEY = 'frontend.namespaceRPS.visibility';
 
 /** Creates the namespace; whether it was new. */
 async function createNamespace(address: string, namespace: string): Promise<boolean> {
