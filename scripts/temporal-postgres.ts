@@ -372,10 +372,14 @@ export async function startPostgresEngine(options: PostgresEngineOptions = {}): 
     if (stopped.status !== 0) pgLog(`pg_ctl stop failed: ${stopped.stderr.trim()}`);
   };
   // Never outlive this process (a crash included): the exit handler may only run synchronous code.
-  const onExit = () => stopPostgres('immediate');
+  let server: ChildProcess | undefined;
+  const onExit = () => {
+    server?.kill('SIGKILL');
+    stopPostgres('immediate');
+    if (options.ephemeral) rmSync(dir, { recursive: true, force: true });
+  };
   process.once('exit', onExit);
 
-  let server: ChildProcess | undefined;
   try {
     installSchemas(build, pgBin, pgPort, password);
     const configRoot = join(dir, 'temporal');
@@ -635,7 +639,11 @@ async function registerWhenReady(address: string, namespace: string, namespaceIs
 /** `npm run temporal -- postgres`: runs the engine until Ctrl-C or SIGTERM. */
 export async function runPostgresEngine(): Promise<void> {
   const port = process.env.TEMPORAL_PORT ? Number(process.env.TEMPORAL_PORT) : undefined;
-  const engine = await startPostgresEngine({ port, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  const engine = await startPostgresEngine({
+    port,
+    namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    ...(process.env.DATA_DIR ? { dir: join(resolve(process.env.DATA_DIR), 'pg') } : {}),
+  });
   process.stdout.write(`Temporal on PostgreSQL is serving at ${engine.address}\n  TEMPORAL_ADDRESS=${engine.address} npm start   (or npm run worker / npm run api)\nCtrl-C stops it.\n`);
   await new Promise<void>((done) => process.once('SIGINT', done).once('SIGTERM', done));
   await engine.stop();
