@@ -7,6 +7,10 @@ import { inject } from 'vitest';
  * 30 s; the server only says "no poller" a second before it), so that a later file's
  * listing takes 30 s per leftover and its `eventually` gives up. Measured on the PostgreSQL
  * engine (test/e2e failed, test/api/scope took 151 s instead of 6 s, by file order).
+ * (A closed workflow is queried through a worker too: the duty decision's earlier involvement,
+ * api/earlier-involvement.ts, queries every assessment with the same ChildRef, closed or not,
+ * and the tests share ChildRef C-1, so a file after test/api/decisions takes 30 s a query
+ * there whatever this does: test/api/scope took 150 s so on both runs where it came after.)
  * So every file, once done, terminates what is still running on the task queues its
  * harnesses used (registered by devServerHarness; the hook is test/setup-file.ts, since
  * global setup imports the harness module too); within a file nothing changes.
