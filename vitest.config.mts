@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    // After each file, what its harnesses left running is terminated (test/support/leftovers.ts).
+    setupFiles: ['test/setup-file.ts'],
     pool: 'forks',
     fileParallelism: false,
     testTimeout: 60_000,

@@ -2,8 +2,10 @@
  * `npm start`: the embedded default. Starts the Temporal dev server with its SQLite
  * database under ./.data/ (kept across restarts) and its Web UI, registers the custom
  * search attributes, then runs the worker and the API in this process. With
- * TEMPORAL_ADDRESS set it uses that cluster and starts no server. Ctrl-C or SIGTERM
- * stops everything cleanly.
+ * TEMPORAL_ADDRESS set it uses that cluster and starts no server. With
+ * TEMPORAL_ENGINE=postgres it starts the production engine instead (Temporal server on
+ * PostgreSQL 15, natively, data in ./.data/pg: scripts/temporal-postgres.ts). Ctrl-C or
+ * SIGTERM stops everything cleanly.
  */
 import { join } from 'node:path';
 import type { Server } from 'node:http';
@@ -17,12 +19,24 @@ import { connectClient, connectWorkerConnection } from '../common/temporal';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorker } from '../worker/worker';
 import { log, registerSearchAttributes, startDevServer, type RunningServer } from './temporal';
+import { startPostgresEngine } from './temporal-postgres';
+
+/** Which server `npm start` runs: the dev server (SQLite, the default) or Temporal on PostgreSQL. */
+function temporalEngine(): 'dev' | 'postgres' {
+  const engine = process.env.TEMPORAL_ENGINE ?? 'dev';
+  if (engine !== 'dev' && engine !== 'postgres') throw new Error(`TEMPORAL_ENGINE=${engine}: expected dev (the default) or postgres`);
+  if (engine === 'postgres' && process.env.TEMPORAL_ADDRESS) {
+    throw new Error('TEMPORAL_ENGINE=postgres starts a server, TEMPORAL_ADDRESS uses a running one: set one of them');
+  }
+  return engine;
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const codec = payloadCodecFromConfig(config);
   const outbound = outboundFromConfig(config);
   const apiConfig = loadApiConfig();
+  const engine = temporalEngine();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   let server: RunningServer | undefined;
   let address = config.TEMPORAL_ADDRESS;
@@ -31,6 +45,13 @@ async function main(): Promise<void> {
   if (address) {
     log(`using the Temporal cluster at ${address} (TEMPORAL_ADDRESS); starting no server`);
     await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE, config.temporalTls);
+  } else if (engine === 'postgres') {
+    server = await startPostgresEngine({
+      ...(process.env.TEMPORAL_PORT ? { port: Number(process.env.TEMPORAL_PORT) } : {}),
+      dir: join(config.DATA_DIR, 'pg'),
+      namespace: config.TEMPORAL_NAMESPACE,
+    });
+    address = server.address;
   } else {
     if (typeof embeddedCodec === 'object') log(`Web UI: shows payloads encrypted (${embeddedCodec.why})`);
     server = await startDevServer({
@@ -69,7 +90,7 @@ async function main(): Promise<void> {
     API            ${apiUrl}   (health: ${apiUrl}/healthz)
     Temporal       ${address}   namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}
     Pages          ${apiConfig.pages ? `${apiUrl}/  (${apiConfig.pages.signIn.mode === 'local' ? 'local sign-in: pick a role, staff id and team' : 'sign in through your identity provider'}; inbox /inbox, dashboard /reports/timeliness)` : `off: ${apiConfig.pagesOff ?? ''}`}
-    Web UI         ${server?.uiUrl ? `${server.uiUrl}   ${codecServer.embeddedWebUi ? `(payloads decoded by ${embeddedCodec as string}: this machine only)` : '(payloads shown encrypted)'}` : '(the cluster\'s own)'}
+    Web UI         ${server?.uiUrl ? `${server.uiUrl}   ${codecServer.embeddedWebUi ? `(payloads decoded by ${embeddedCodec as string}: this machine only)` : '(payloads shown encrypted)'}` : engine === 'postgres' && server ? `none (Temporal on PostgreSQL runs without the Web UI; data in ${join(config.DATA_DIR, 'pg')})` : "(the cluster's own)"}
     Outbox         ${config.OUTBOUND_WEBHOOK_URL ?? config.outboxDir}
     Audit log      ${apiConfig.auditLogFile}
     API token      ${apiConfig.auth.mode === 'jwks' ? `from your identity provider (JWKS ${apiConfig.auth.jwksUrl})` : 'npm run token -- --role manager --sub MGR-1 (--team T1 | --all-teams)   (roles: system, social_worker, manager, operations)'}

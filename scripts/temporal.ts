@@ -9,7 +9,8 @@
  *   Maven Central at the version pinned in tools/temporal-test-server/pom.xml with strict
  *   checksums, its jar's SHA-256 checked against the value pinned below.
  *
- * Run directly: `npm run temporal -- ensure | dev | test-server`.
+ * Run directly: `npm run temporal -- ensure | dev | postgres | test-server`. The PostgreSQL
+ * engine (Temporal server and PostgreSQL 15, natively) is in scripts/temporal-postgres.ts.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -46,7 +47,7 @@ function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function which(command: string): string | undefined {
+export function which(command: string): string | undefined {
   const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
   return found.status === 0 ? found.stdout.trim() || undefined : undefined;
 }
@@ -328,7 +329,7 @@ export async function startTestServer(options: { port?: number } = {}): Promise<
 /** A server process that ended before it served: its ports may have been taken meanwhile by another process. */
 class ExitedBeforeServingError extends Error {}
 
-async function waitUntilServing(child: ChildProcess, address: string, what: string, timeoutMs: number): Promise<void> {
+export async function waitUntilServing(child: ChildProcess, address: string, what: string, timeoutMs: number): Promise<void> {
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   // The first lines say why a server failed (a Go panic's cause comes first), the last what it did since.
@@ -363,14 +364,14 @@ async function waitUntilServing(child: ChildProcess, address: string, what: stri
 }
 
 /** A server must not outlive the process that started it, even when that process crashes. */
-function killOnExit(child: ChildProcess): ChildProcess {
+export function killOnExit(child: ChildProcess): ChildProcess {
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
   child.once('exit', () => process.off('exit', kill));
   return child;
 }
 
-function stopProcess(child: ChildProcess): Promise<void> {
+export function stopProcess(child: ChildProcess): Promise<void> {
   return new Promise((done) => {
     if (child.exitCode !== null || child.signalCode !== null) return done();
     const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -395,6 +396,12 @@ async function main(command: string | undefined): Promise<void> {
       await server.stop();
       return;
     }
+    case 'postgres': {
+      // In its own file (scripts/temporal-postgres.ts), loaded only when asked for.
+      const { runPostgresEngine } = await import('./temporal-postgres');
+      await runPostgresEngine();
+      return;
+    }
     case 'test-server': {
       const server = await startTestServer({ port: 7243 });
       await new Promise<void>((done) => process.once('SIGINT', done).once('SIGTERM', done));
@@ -402,7 +409,7 @@ async function main(command: string | undefined): Promise<void> {
       return;
     }
     default:
-      throw new Error('usage: npm run temporal -- ensure | dev | test-server');
+      throw new Error('usage: npm run temporal -- ensure | dev | postgres | test-server');
   }
 }
 

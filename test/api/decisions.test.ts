@@ -25,6 +25,16 @@ beforeAll(async () => {
 });
 afterAll(async () => api?.stop());
 
+/** Until the referral's duty prompt is open, not only the referral readable: the prompt follows the calendar's activity. */
+async function promptOpen(referralId: string, promptId: string): Promise<void> {
+  await eventually(async () => {
+    const response = await api.call('GET', `/v1/referrals/${referralId}`, { token: managerT1 });
+    if (response.status !== 200) return undefined;
+    const state = (await response.json()) as { prompts?: Array<{ promptId: string }> };
+    return state.prompts?.some((prompt) => prompt.promptId === promptId) ? true : undefined;
+  });
+}
+
 async function startReferral(referralTeam = team, extra: Record<string, unknown> = {}): Promise<string> {
   const referralId = newReferralId();
   const answer = await api.call('POST', '/v1/referrals', { token: system, body: referralBody(referralId, { team: referralTeam, managerId: 'MGR-1', ...extra }) });
@@ -111,7 +121,7 @@ describe('prompts and decisions', () => {
   it('answers 422 to an answer not allowed for the prompt, 409 to an unknown prompt, 404 to an unknown workflow', async () => {
     const referralId = await startReferral();
     const promptId = `referral-${referralId}~duty-decision-1`;
-    await eventually(async () => ((await api.call('GET', `/v1/referrals/${referralId}`, { token: managerT1 })).status === 200 ? true : undefined));
+    await promptOpen(referralId, promptId);
 
     const notAllowed = await api.call('POST', `/v1/prompts/${promptId}/decision`, { token: managerT1, body: { decision: 'sign-off', rationale: 'r' } });
     expect(notAllowed.status).toBe(422);
@@ -145,7 +155,7 @@ describe('prompts and decisions', () => {
   it('accepts one of several concurrent answers to a prompt; the others are told it is closed (409)', async () => {
     const referralId = await startReferral();
     const promptId = `referral-${referralId}~duty-decision-1`;
-    await eventually(async () => ((await api.call('GET', `/v1/referrals/${referralId}`, { token: managerT1 })).status === 200 ? true : undefined));
+    await promptOpen(referralId, promptId);
     const answers = await Promise.all(
       ['early-help', 'no-further-action', 'single-assessment', 'information-and-advice', 'early-help'].map((decision) =>
         api.call('POST', `/v1/prompts/${promptId}/decision`, { token: managerT1, body: { decision, rationale: 'concurrent' } }),

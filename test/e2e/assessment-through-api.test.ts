@@ -52,7 +52,9 @@ describe('a whole assessment through the API', () => {
           receivedAt: now(),
           referrerType: 'health',
           childProtectionConcern: false,
-          team: 'TEAM-E2E',
+          // A team of its own: another file's cases left open in a shared team (R-25's new contact
+          // waits on its duty decision) are listed too, and querying them, their worker gone, waits.
+          team: 'TEAM-E2E-WHOLE',
           children: [{ childRef: 'C-1', dateOfBirth: bornYearsAgo(12.5), schoolAge: true }],
         },
       }),
@@ -61,7 +63,7 @@ describe('a whole assessment through the API', () => {
 
     // The duty manager finds the prompt in the open-prompts list and decides.
     const duty = await eventually(async () => {
-      const { prompts } = await json<{ prompts: Prompt[] }>(await api.call('GET', '/v1/prompts?kind=duty-decision&team=TEAM-E2E', { token: manager }), 200);
+      const { prompts } = await json<{ prompts: Prompt[] }>(await api.call('GET', '/v1/prompts?kind=duty-decision&team=TEAM-E2E-WHOLE', { token: manager }), 200);
       return prompts.find((prompt) => prompt.workflowId === `referral-${referralId}`);
     });
     await json(await api.call('POST', `/v1/prompts/${duty.promptId}/decision`, { token: manager, body: { decision: 'single-assessment', rationale: 'needs a single assessment' } }), 200);

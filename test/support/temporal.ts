@@ -10,6 +10,7 @@ import { Runtime, DefaultLogger, makeTelemetryFilterString, type Worker } from '
 import { inject } from 'vitest';
 import { connectClient, connectWorkerConnection, dataConverter } from '../../common/temporal';
 import { createWorker } from '../../worker/worker';
+import { leftTaskQueue } from './leftovers';
 import { testCodec } from './payload-keys';
 
 /**
@@ -109,6 +110,7 @@ export async function devServerHarness(options: DevServerHarnessOptions = {}): P
   const address = inject('devServerAddress');
   const codec = options.codec ?? testCodec();
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
+  leftTaskQueue(taskQueue);
   const outboxDir = mkdtempSync(join(tmpdir(), 'outbox-'));
   const connection = await connectWorkerConnection(address);
   const worker = await createWorker({
