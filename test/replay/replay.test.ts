@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import { dataConverter } from '../../common/temporal';
 import { testCodec } from '../support/payload-keys';
@@ -11,6 +11,9 @@ import { testCodec } from '../support/payload-keys';
  * (`npm run record-histories`), replayed on today's code: a change that would break
  * running assessments fails here. Such a change goes behind `patched()`.
  */
+// A replay worker per fixture logs each state change at INFO: hundreds of lines in CI's log.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
 const fixturesDir = resolve(__dirname, '..', 'fixtures', 'histories');
 const fixtures = readdirSync(fixturesDir).filter((file) => file.endsWith('.json')).sort();
 
