@@ -1,7 +1,9 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { parseOpenPromptDue } from '../domain/prompt-due';
 import { promptKinds, type Prompt, type PromptKind } from '../domain/prompts';
-import { openPromptsQuery } from '../workflows/messages';
+import { OPEN_PROMPTS_MEMO, openPromptsQuery } from '../workflows/messages';
 import type { Principal } from './auth';
 import type { RouteContext } from './context';
 import { answerSchemaRef } from './decision-schemas';
@@ -12,9 +14,11 @@ import { mapLimited } from '../common/map-limited';
 /**
  * Open prompts within a caller's scope, oldest due first, a page at a time, for the
  * `GET /v1/prompts` route and the manager inbox. Listing visibility rows is cheap; a
- * query to a workflow is not: so every matching workflow is listed (its `OpenPromptsDue`
- * attribute gives each open prompt's due time), the prompts are ordered and paged here,
- * and only the workflows with a prompt on the page are queried. A page token is the
+ * query to a workflow is not (one outside the worker's cache replays its whole history):
+ * so every matching workflow is listed (its `OpenPromptsDue` attribute gives each open
+ * prompt's due time), the prompts are ordered and paged here, and the page's prompts are
+ * read from the rows' memos (cases since the open-prompts-memo patch keep their open
+ * prompts there); only a case without that memo is queried. A page token is the
  * position after the page's last prompt (a keyset, not an offset), so a prompt answered
  * meanwhile does not shift the next page.
  */
@@ -96,6 +100,19 @@ async function closedSince(ctx: RouteContext, workflowId: string, error: unknown
   }
 }
 
+/** A row's open prompts as its memo holds them; undefined for a case without that memo (or one that cannot be decoded), which is queried instead. */
+async function openPromptsFromMemo(ctx: RouteContext, row: VisibleWorkflow | undefined): Promise<Prompt[] | undefined> {
+  const stored = row?.memo?.[OPEN_PROMPTS_MEMO];
+  if (!stored) return undefined;
+  try {
+    const decoded = await decodeMapFromPayloads(ctx.client.options.loadedDataConverter, { [OPEN_PROMPTS_MEMO]: stored as Payload });
+    const prompts = decoded?.[OPEN_PROMPTS_MEMO];
+    return Array.isArray(prompts) ? (prompts as Prompt[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function listOpenPrompts(ctx: RouteContext, principal: Principal, params: PromptListParams): Promise<PromptPage> {
   const pageSize = Math.min(params.pageSize ?? DEFAULT_PROMPT_PAGE_SIZE, MAX_PROMPT_PAGE_SIZE);
   const after = params.nextPageToken === undefined ? undefined : decodePageToken(params.nextPageToken, 'prompt-list').toString('utf8');
@@ -115,7 +132,13 @@ export async function listOpenPrompts(ctx: RouteContext, principal: Principal, p
   const unreadable: string[] = [];
   const pageWorkflows = [...new Set(page.map((slot) => slot.workflowId))];
   const openByWorkflow = new Map<string, Prompt[]>();
+  const rows = new Map(workflows.map((row) => [row.workflowId, row]));
   await mapLimited(pageWorkflows, QUERY_LANES, async (workflowId) => {
+    const fromMemo = await openPromptsFromMemo(ctx, rows.get(workflowId));
+    if (fromMemo) {
+      openByWorkflow.set(workflowId, fromMemo);
+      return;
+    }
     try {
       openByWorkflow.set(workflowId, await ctx.client.workflow.getHandle(workflowId).query(openPromptsQuery));
     } catch (error) {

@@ -12,6 +12,8 @@ export interface VisibleWorkflow {
   startTime?: string;
   closeTime?: string;
   attributes: Record<string, unknown>;
+  /** The memo's fields as stored (payloads still encoded): decoded only for the rows a caller shows. */
+  memo?: Record<string, temporal.api.common.v1.IPayload>;
 }
 
 /** A quoted literal for a visibility query; values are validated codes, and quotes are refused anyway. */
@@ -43,6 +45,7 @@ export function toVisible(info: temporal.api.workflow.v1.IWorkflowExecutionInfo)
     startTime: timestamp(info.startTime),
     closeTime: timestamp(info.closeTime),
     attributes,
+    ...(info.memo?.fields ? { memo: info.memo.fields } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import {
   condition,
   patched,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -30,6 +31,7 @@ import {
   decideUpdate,
   eventSignal,
   managerDecisionSignal,
+  OPEN_PROMPTS_MEMO,
   openPromptsQuery,
   recordEventUpdate,
   stateQuery,
@@ -93,6 +95,13 @@ export const PROCEDURE_CHECKS_PATCH = 'procedure-checks';
  * `OpenPromptKinds` alone, after the prompts with a due time.
  */
 export const OPEN_PROMPTS_DUE_PATCH = 'open-prompts-due';
+/**
+ * The patch since which a case keeps its open prompts, as the `openPrompts` query answers
+ * them, in its memo (encrypted by the payload codec like any payload). The prompt list
+ * reads a page's prompts from the visibility rows it already has instead of querying each
+ * workflow: a query to a workflow outside the worker's cache replays its whole history.
+ */
+export const OPEN_PROMPTS_MEMO_PATCH = 'open-prompts-memo';
 /** The patch since which outcomes start their follow-on (R-42 .. R-45, R-34): plans, trackers, consistency at sign-off. */
 export const OUTCOMES_FOLLOW_ON_PATCH = 'outcomes-follow-on';
 
@@ -193,11 +202,16 @@ export class CaseEngine {
 
   /** Whether this case keeps the OpenPromptsDue search attribute (read once at the start, like `integrity`). */
   private readonly promptsDueAttribute: boolean;
+  /** Whether this case keeps its open prompts in its memo (read once at the start). */
+  private readonly promptsMemo: boolean;
+  /** The open prompts as last written to the memo: nothing is written until the first prompt opens. */
+  private lastPromptsMemo = '[]';
 
   constructor(options: { idScheme?: IdScheme } = {}) {
     const collisionFree = patched(COLLISION_FREE_IDS_PATCH);
     this.idScheme = options.idScheme ?? (collisionFree ? 'collision-free' : 'hyphenated');
     this.promptsDueAttribute = patched(OPEN_PROMPTS_DUE_PATCH);
+    this.promptsMemo = patched(OPEN_PROMPTS_MEMO_PATCH);
   }
 
   now(): string {
@@ -655,9 +669,19 @@ export class CaseEngine {
       ...(this.searchAttributesOf?.() ?? []),
     ];
     const snapshot = JSON.stringify(pairs.map((pair) => [pair.key.name, pair.value]));
-    if (snapshot === this.lastSearchAttributes) return;
-    this.lastSearchAttributes = snapshot;
-    upsertSearchAttributes(pairs);
+    if (snapshot !== this.lastSearchAttributes) {
+      this.lastSearchAttributes = snapshot;
+      upsertSearchAttributes(pairs);
+    }
+    if (this.promptsMemo) {
+      // Written in the same workflow task as OpenPromptKinds, so a visibility row's attributes and memo agree.
+      const openPrompts = this.openPrompts();
+      const memo = JSON.stringify(openPrompts);
+      if (memo !== this.lastPromptsMemo) {
+        this.lastPromptsMemo = memo;
+        upsertMemo({ [OPEN_PROMPTS_MEMO]: openPrompts });
+      }
+    }
   }
 }
 

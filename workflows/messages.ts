@@ -77,6 +77,11 @@ export const consentOverriddenSignal = defineSignal<[ConsentOverridden]>('consen
 export const stateQuery = defineQuery<unknown>('state');
 
 export const openPromptsQuery = defineQuery<Prompt[]>('openPrompts');
+/**
+ * The memo key under which a case keeps what `openPromptsQuery` answers (since the
+ * open-prompts-memo patch), so that the prompt list reads it from visibility rows.
+ */
+export const OPEN_PROMPTS_MEMO = 'openPrompts';
 
 /** A prompt's answer made under an Idempotency-Key: the key, the request's hash and the decision. */
 export type KeyedAnswer = DecisionRequestKey & { decision: RecordedDecision };
