@@ -27,11 +27,17 @@ export interface WorkerOptions {
 export const workflowsPath = resolve(__dirname, '..', 'workflows', 'index.ts');
 
 /**
+ * Modules evaluated once per worker and shared by every workflow (workflows/shared-modules.ts
+ * says why and what qualifies): the domain's zod schemas, instead of built anew per workflow.
+ */
+export const preloadModules = [resolve(__dirname, '..', 'workflows', 'shared-modules.ts')];
+
+/**
  * Bundles workflow code with the project's failure converter compiled into the workflow
  * sandbox (the worker does the same when it bundles `workflowsPath` itself).
  */
 export async function bundleWorkflows(options: Omit<BundleOptions, 'failureConverterPath'> = { workflowsPath }): Promise<{ code: string }> {
-  return bundleWorkflowCode({ ...options, failureConverterPath });
+  return bundleWorkflowCode({ preloadModules, ...options, failureConverterPath });
 }
 
 /**
@@ -52,7 +58,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath, bundlerOptions: { preloadModules } }),
     activities: createActivities(options.deps),
     dataConverter: dataConverter(options.codec),
     // The sticky cache the SDK sizes from the heap fills it with this engine's workflows: with
