@@ -74,13 +74,18 @@ export async function startMetricsEndpoint(options: MetricsEndpointOptions): Pro
     })();
   });
   await new Promise<void>((ready, fail) => {
-    server.once('error', fail);
+    server.once('error', (error) => fail(new Error(`the metrics endpoint cannot listen on ${options.host}:${options.port} (METRICS_HOST, METRICS_PORT; 0 or off = none): ${error.message}`)));
     server.listen(options.port, options.host, () => ready());
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${host}:${port}/metrics`,
-    close: () => new Promise((done) => server.close(() => done())),
+    close: () =>
+      new Promise((done) => {
+        server.close(() => done());
+        // A scraper's keep-alive connection would hold the close open.
+        server.closeAllConnections();
+      }),
   };
 }

@@ -73,5 +73,12 @@ describe('the metrics endpoint', () => {
     expect(oldestDue).toBeLessThan(Date.now() / 1000 + 7 * 86_400);
     expect(total(text, 'assessments_prompt_metrics_truncated')).toBe(0);
     expect(text).not.toContain(referralId);
+    // The referral's workflow tasks ran on this process's worker: Core's schedule-to-start
+    // histogram, in seconds, with buckets around the 5 s alert (worker/telemetry.ts).
+    const scheduleToStart = await eventually(async () => {
+      const current = await scrape(endpoint.url);
+      return total(current, 'temporal_workflow_task_schedule_to_start_latency_count') > 0 ? current : undefined;
+    });
+    expect(total(scheduleToStart, 'temporal_workflow_task_schedule_to_start_latency_bucket', { le: '7.5' })).toBeGreaterThan(0);
   });
 });
