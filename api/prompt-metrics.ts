@@ -104,12 +104,12 @@ new Gauge({
 
 new Gauge({
   name: 'assessments_prompt_metrics_refreshed_timestamp_seconds',
-  help: 'when the prompt metrics were last listed from visibility successfully, in Unix seconds (stale when visibility fails)',
+  help: 'when the prompt metrics were last listed from visibility successfully, in Unix seconds (0 = not yet; stale when visibility fails)',
   registers: [engineRegistry],
   async collect() {
     const listed = await current();
-    this.reset();
-    if (listed) this.set(listed.at / 1000);
+    // 0 until a listing succeeds, so that a process that never lists shows as stale rather than not at all.
+    this.set(listed ? listed.at / 1000 : 0);
   },
 });
 

@@ -31,6 +31,7 @@ export function recordDeadlineLag(name: string, deadline: { at: number; setAt: n
   // Around a worker restart a task can carry an earlier time than a timer that fired (the
   // engine's clock floor): that deadline was not late. A histogram refuses negatives.
   const lagSeconds = Math.max(0, Date.now() - Math.max(deadline.at, deadline.setAt)) / 1000;
+  if (!Number.isFinite(lagSeconds)) return;
   try {
     metricMeter.createHistogram(DEADLINE_LAG_METRIC, 'float', 's', 'how long after it became due a deadline fired').record(lagSeconds, { deadline: deadlineKind(name) });
   } catch {
