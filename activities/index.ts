@@ -58,11 +58,11 @@ export function createActivities(deps: ActivityDeps) {
       return buildWorkingCalendar(request);
     },
     async notify({ idempotencyKey: key, ...notification }: Notification): Promise<string> {
-      const result = await deliver(deps.outbound, { channel: 'notification', idempotencyKey: key ?? idempotencyKey(), body: { ...notification } });
+      const result = await deliver(deps.outbound, { channel: 'notification', idempotencyKey: key ?? idempotencyKey(), body: { ...notification } }, Context.current().info.attempt);
       return result.delivered;
     },
     async recordToCaseSystem({ idempotencyKey: key, ...record }: CaseRecord): Promise<string> {
-      const result = await deliver(deps.outbound, { channel: 'case-record', idempotencyKey: key ?? idempotencyKey(), body: { ...record } });
+      const result = await deliver(deps.outbound, { channel: 'case-record', idempotencyKey: key ?? idempotencyKey(), body: { ...record } }, Context.current().info.attempt);
       return result.delivered;
     },
   };

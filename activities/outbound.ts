@@ -1,7 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Counter } from 'prom-client';
 import type { AppConfig } from '../common/config';
+import { engineRegistry } from '../common/metrics';
 
 /**
  * Outbound messages (notifications, case-system records). With a webhook URL they are
@@ -83,7 +85,32 @@ export function verifyWebhookSignature(
   return matches ? { ok: true, timestamp } : { ok: false, reason: 'no v1 signature matches' };
 }
 
-export async function deliver(config: OutboundConfig, message: OutboundMessage): Promise<{ delivered: 'webhook' | 'outbox' | 'already-in-outbox' }> {
+/**
+ * Every delivery attempt, in the worker process: an activity's retry is a new attempt, so
+ * a receiver that is down counts one `failed` per try and a `delivered` once it is back.
+ * `attempt` says whether it was the activity's first try or a retry (low cardinality, unlike the number).
+ */
+const deliveries = new Counter({
+  name: 'assessments_outbound_deliveries_total',
+  help: 'outbound delivery attempts (notifications, case-system records) by outcome, channel and whether the attempt was a retry',
+  labelNames: ['outcome', 'channel', 'attempt'] as const,
+  registers: [engineRegistry],
+});
+
+/** Delivers one message and counts the attempt; `attempt` is the activity's attempt number (1 = first try). */
+export async function deliver(config: OutboundConfig, message: OutboundMessage, attempt = 1): Promise<{ delivered: 'webhook' | 'outbox' | 'already-in-outbox' }> {
+  const labels = { channel: message.channel, attempt: attempt > 1 ? 'retry' : 'first' };
+  try {
+    const result = await send(config, message);
+    deliveries.inc({ ...labels, outcome: 'delivered' });
+    return result;
+  } catch (error) {
+    deliveries.inc({ ...labels, outcome: 'failed' });
+    throw error;
+  }
+}
+
+async function send(config: OutboundConfig, message: OutboundMessage): Promise<{ delivered: 'webhook' | 'outbox' | 'already-in-outbox' }> {
   const payload = JSON.stringify({ channel: message.channel, idempotencyKey: message.idempotencyKey, ...message.body });
   if (config.webhookUrl) {
     // An empty secret would sign with a key anyone knows. A plain error, so the activity

@@ -13,6 +13,7 @@ import { errorHandler, notFound } from './errors';
 import { audited } from './audit';
 import { codecCors, EMBEDDED_WEB_UI_PRINCIPAL, isEmbeddedWebUiRequest, type CodecServer } from './codec-server';
 import { createLogger, requestLogging } from './logging';
+import { requestMetrics } from './request-metrics';
 import { openApiDocument } from './openapi';
 import { pageRoutes, type PagesOptions } from './pages';
 import { assessmentRoutes } from './routes/assessments';
@@ -70,6 +71,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.disable('x-powered-by');
   // Which address is the client's (the per-address limit keys on it): only as many proxies as configured.
   app.set('trust proxy', deps.trustProxy ?? false);
+  app.use(requestMetrics());
   app.use(requestLogging(logger));
   app.use(helmet());
   app.use(addressLimiter(deps.addressRateLimit ?? { windowMs: 60_000, limit: 3000 }));

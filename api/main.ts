@@ -1,9 +1,11 @@
 import { loadConfig } from '../common/config';
+import { startMetricsEndpoint } from '../common/metrics-endpoint';
 import { payloadCodecFromConfig } from '../common/payload-keys';
 import { connectClient } from '../common/temporal';
 import { appDepsFromConfig, createApp } from './app';
 import { createCodecServer } from './codec-server';
 import { loadApiConfig } from './config';
+import { watchOpenPrompts } from './prompt-metrics';
 
 /** Runs the API alone (the compose stack runs it as its own service). */
 async function main(): Promise<void> {
@@ -14,6 +16,12 @@ async function main(): Promise<void> {
   // Alone, the API grants no loopback access to a Web UI: it did not start the dev server.
   const codecServer = createCodecServer({ codec, allowedOrigin: config.CODEC_CORS_ORIGIN, production: config.production });
   const app = createApp(appDepsFromConfig(client, config.TEMPORAL_TASK_QUEUE, apiConfig, codecServer));
+  // The API's own metrics and the open prompts; no worker runs here, so no Core metrics.
+  const metrics = config.METRICS_PORT > 0 ? await startMetricsEndpoint({ host: config.METRICS_HOST, port: config.METRICS_PORT }) : undefined;
+  if (metrics) {
+    watchOpenPrompts(client);
+    console.log(`metrics on ${metrics.url}`);
+  }
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     console.log(`API listening on http://${config.API_HOST}:${config.API_PORT}`);
     console.log(apiConfig.pages ? `pages on http://${config.API_HOST}:${config.API_PORT}/ (${apiConfig.pages.signIn.mode} sign-in)` : `pages off: ${apiConfig.pagesOff ?? ''}`);
@@ -21,7 +29,7 @@ async function main(): Promise<void> {
   });
   // Above a load balancer's idle timeout, so the API never closes a connection the balancer is reusing.
   server.keepAliveTimeout = 65_000;
-  const stop = () => server.close(() => void client.connection.close().then(() => process.exit(0)));
+  const stop = () => server.close(() => void Promise.all([metrics?.close(), client.connection.close()]).then(() => process.exit(0)));
   process.once('SIGINT', stop).once('SIGTERM', stop);
 }
 

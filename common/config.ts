@@ -7,6 +7,9 @@ import { loadTemporalTls } from './temporal-tls';
 /** A file path; empty (compose's `${VAR:-}`) means unset. */
 const optionalPath = z.preprocess((value) => (value === '' ? undefined : value), z.string().optional());
 
+/** The OpenTelemetry Prometheus exporter's customary port. */
+export const DEFAULT_METRICS_PORT = 9464;
+
 /**
  * Process configuration from the environment, validated once at start so that a wrong
  * setting stops the process with a message naming it.
@@ -22,6 +25,16 @@ const configSchema = z.object({
   TEMPORAL_TLS_SERVER_NAME: optionalPath,
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   API_HOST: z.string().default('127.0.0.1'),
+  /**
+   * The Prometheus endpoint (`GET /metrics`, common/metrics-endpoint.ts), a server of its own
+   * beside the API's: 0 or `off` = none.
+   */
+  METRICS_PORT: z.preprocess(
+    (value) => (value === 'off' ? 0 : value === undefined || value === '' ? DEFAULT_METRICS_PORT : value),
+    z.coerce.number().int().min(0).max(65535),
+  ),
+  /** Loopback by default: the endpoint has no authentication, so only a host's scraper should reach it. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().default(resolve(__dirname, '..', '.data')),
   /** Where notifications and case-system records go; unset = the local outbox. */
   OUTBOUND_WEBHOOK_URL: z.url().optional(),

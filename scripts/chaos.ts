@@ -102,6 +102,9 @@ async function startStack(settings: ChaosSettings): Promise<Stack> {
     OUTBOUND_WEBHOOK_URL: receiver.url,
     OUTBOUND_WEBHOOK_SECRET: webhookSecret,
     LOG_LEVEL: 'info',
+    // The worker and the API would both take the metrics endpoint's default port on this one
+    // host (and an `npm start` may hold it); the campaign reads no metrics.
+    METRICS_PORT: '0',
   });
 
   // The campaign's own client, with the project's data converter: worker readiness (its

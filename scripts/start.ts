@@ -16,7 +16,10 @@ import { outboundFromConfig } from '../activities/outbound';
 import { loadConfig } from '../common/config';
 import { payloadCodecFromConfig } from '../common/payload-keys';
 import { connectClient, connectWorkerConnection } from '../common/temporal';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger } from '@temporalio/worker';
+import { watchOpenPrompts } from '../api/prompt-metrics';
+import { startMetricsEndpoint, type MetricsEndpoint } from '../common/metrics-endpoint';
+import { installRuntime } from '../worker/telemetry';
 import { createWorker } from '../worker/worker';
 import { log, registerSearchAttributes, startDevServer, type RunningServer } from './temporal';
 import { startPostgresEngine } from './temporal-postgres';
@@ -37,7 +40,11 @@ async function main(): Promise<void> {
   const outbound = outboundFromConfig(config);
   const apiConfig = loadApiConfig();
   const engine = temporalEngine();
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Before any connection: the Runtime (with Core's metrics exporter) is installed once per process.
+  const coreMetrics = installRuntime({ logger: new DefaultLogger('WARN') }, config.METRICS_PORT > 0);
+  // Early, so that a port in use stops the start before any server is started.
+  const metrics: MetricsEndpoint | undefined =
+    config.METRICS_PORT > 0 ? await startMetricsEndpoint({ host: config.METRICS_HOST, port: config.METRICS_PORT, coreMetricsUrl: coreMetrics?.url }) : undefined;
   let server: RunningServer | undefined;
   let address = config.TEMPORAL_ADDRESS;
   // The dev server's Web UI decodes through the API's codec route (embedded default only).
@@ -75,6 +82,7 @@ async function main(): Promise<void> {
   const workerRun = worker.run();
 
   const client = await connectClient(address, config.TEMPORAL_NAMESPACE, codec, config.temporalTls);
+  if (metrics) watchOpenPrompts(client, log);
   // The UI this process started is the codec's browser origin, unless CODEC_CORS_ORIGIN says otherwise.
   const uiOrigin = server?.uiUrl ? new URL(server.uiUrl).origin : undefined;
   const allowedOrigin = process.env.CODEC_CORS_ORIGIN || !uiOrigin ? config.CODEC_CORS_ORIGIN : uiOrigin;
@@ -91,6 +99,7 @@ async function main(): Promise<void> {
     Temporal       ${address}   namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}
     Pages          ${apiConfig.pages ? `${apiUrl}/  (${apiConfig.pages.signIn.mode === 'local' ? 'local sign-in: pick a role, staff id and team' : 'sign in through your identity provider'}; inbox /inbox, dashboard /reports/timeliness)` : `off: ${apiConfig.pagesOff ?? ''}`}
     Web UI         ${server?.uiUrl ? `${server.uiUrl}   ${codecServer.embeddedWebUi ? `(payloads decoded by ${embeddedCodec as string}: this machine only)` : '(payloads shown encrypted)'}` : engine === 'postgres' && server ? `none (Temporal on PostgreSQL runs without the Web UI; data in ${join(config.DATA_DIR, 'pg')})` : "(the cluster's own)"}
+    Metrics        ${metrics ? `${metrics.url}   (Prometheus: the worker's, the API's and the engine's; README "Metrics and alerts")` : 'off (METRICS_PORT=0)'}
     Outbox         ${config.OUTBOUND_WEBHOOK_URL ?? config.outboxDir}
     Audit log      ${apiConfig.auditLogFile}
     API token      ${apiConfig.auth.mode === 'jwks' ? `from your identity provider (JWKS ${apiConfig.auth.jwksUrl})` : 'npm run token -- --role manager --sub MGR-1 (--team T1 | --all-teams)   (roles: system, social_worker, manager, operations)'}
@@ -103,6 +112,7 @@ async function main(): Promise<void> {
     stopping = true;
     log(`${signal}: stopping API, worker and server`);
     await new Promise((done) => api.close(done));
+    await metrics?.close();
     // Worker.run() reacts to SIGINT/SIGTERM itself; shut it down only if it has not begun.
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerRun;

@@ -1,7 +1,9 @@
 import { outboundFromConfig } from '../activities/outbound';
 import { loadConfig } from '../common/config';
 import { payloadCodecFromConfig } from '../common/payload-keys';
+import { startMetricsEndpoint } from '../common/metrics-endpoint';
 import { connectWorkerConnection, registerSearchAttributes } from '../common/temporal';
+import { installRuntime } from './telemetry';
 import { createWorker } from './worker';
 
 /** Runs the worker alone (the compose stack runs it as its own service). */
@@ -9,6 +11,10 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const codec = payloadCodecFromConfig(config);
   const outbound = outboundFromConfig(config);
+  // Before any connection: Core's metrics exporter is part of the Runtime, installed once per process.
+  const coreMetrics = installRuntime({}, config.METRICS_PORT > 0);
+  const metrics = config.METRICS_PORT > 0 ? await startMetricsEndpoint({ host: config.METRICS_HOST, port: config.METRICS_PORT, coreMetricsUrl: coreMetrics?.url }) : undefined;
+  if (metrics) console.log(`metrics on ${metrics.url}`);
   const address = config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   // Idempotent: a fresh cluster gets the project's search attributes before any workflow runs.
   await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE, config.temporalTls);
@@ -22,6 +28,7 @@ async function main(): Promise<void> {
   });
   // Worker.run() shuts down on SIGINT/SIGTERM by itself.
   await worker.run();
+  await metrics?.close();
   await connection.close();
 }
 

@@ -27,6 +27,7 @@ import { allowedDecisions, checkDecision, decidedAtRefusal, idempotencyKeyReused
 import type { RecordEntry } from '../domain/record';
 import { openPromptsDueEntries } from '../domain/prompt-due';
 import { FailingDeliveriesKey, OpenPromptKindsKey, OpenPromptsDueKey } from './search-attributes';
+import { recordDeadlineLag } from './metrics';
 import {
   decideUpdate,
   eventSignal,
@@ -73,6 +74,8 @@ export interface EngineHandlers {
 
 interface Deadline {
   at: number;
+  /** Workflow time when it was set (or moved): a deadline set already past due is late from then, not from `at`. */
+  setAt: number;
   fire: () => void;
 }
 
@@ -299,7 +302,7 @@ export class CaseEngine {
 
   /** Sets (or moves) a named deadline; `fire` runs in the main loop once workflow time reaches `at`. */
   setDeadline(name: string, at: number, fire: () => void): void {
-    this.deadlines.set(name, { at, fire });
+    this.deadlines.set(name, { at, setAt: Date.now(), fire });
     this.wake = true;
   }
 
@@ -646,6 +649,7 @@ export class CaseEngine {
       if (deadline.at > now) continue;
       if (this.deadlines.get(name) !== deadline) continue; // moved by an earlier deadline's effect
       this.deadlines.delete(name);
+      recordDeadlineLag(name, deadline);
       if (this.integrity) {
         this.log({ source: 'engine', type: 'deadline-passed', status: 'applied', reason: name, dueAt: new Date(deadline.at).toISOString() });
       }

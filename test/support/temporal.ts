@@ -6,9 +6,10 @@ import { inspect } from 'node:util';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, DefaultLogger, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { connectClient, connectWorkerConnection, dataConverter } from '../../common/temporal';
+import { installRuntime } from '../../worker/telemetry';
 import { createWorker } from '../../worker/worker';
 import { leftTaskQueue } from './leftovers';
 import { testCodec } from './payload-keys';
@@ -34,7 +35,12 @@ export function onStrandedTask(listener: () => void): () => void {
 
 // Workers log at WARN so test output stays readable; failures provoked on purpose are left out.
 const printer = new DefaultLogger('WARN');
-Runtime.install({
+/**
+ * Temporal Core's Prometheus text of this test process's workers (a loopback port of its
+ * own, worker/telemetry.ts): the Runtime is installed once per process, so every test
+ * file's Runtime exports it, and test/metrics scrapes it.
+ */
+export const coreMetrics = installRuntime({
   // Core's own log lines (the stranded-task refusal among them) come through this logger too.
   telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
   logger: new DefaultLogger('WARN', (entry) => {
@@ -43,7 +49,7 @@ Runtime.install({
     if (entry.message.includes(PROVOKED_FAILURE) || meta.includes(PROVOKED_FAILURE)) return;
     printer.log(entry.level, entry.message, entry.meta);
   }),
-});
+}, true);
 
 type CreateOptions = {
   server: { type: 'existing' };
