@@ -1,3 +1,4 @@
+import { PromptListingCache, type PromptListingCacheOptions } from './prompt-listing-cache';
 import express, { type RequestHandler } from 'express';
 import type { Client } from '@temporalio/client';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
@@ -48,6 +49,8 @@ export interface ApiDeps {
   /** The codec server (api/codec-server.ts), mounted at /codec behind the `operations` role. */
   codec?: CodecServer;
   now?: () => Date;
+  /** How long the prompt list's visibility rows are kept (api/prompt-listing-cache.ts); defaults 5 s fresh, 60 s stale. */
+  promptListing?: PromptListingCacheOptions;
 }
 
 export const BODY_LIMIT = '100kb';
@@ -65,6 +68,7 @@ export function createApp(deps: ApiDeps): express.Express {
     scope: deps.scope ?? { socialWorkers: 'team' },
     backdateWindowMs: (deps.backdateWindowHours ?? DEFAULT_BACKDATE_WINDOW_HOURS) * 3_600_000,
     now: deps.now ?? (() => new Date()),
+    promptListings: new PromptListingCache(deps.promptListing),
   };
 
   const app = express();

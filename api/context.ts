@@ -1,3 +1,4 @@
+import type { PromptListingCache } from './prompt-listing-cache';
 import type { Request, RequestHandler } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
@@ -20,6 +21,8 @@ export interface RouteContext {
   /** How far back a person (not a system) may date what they report or decide. */
   backdateWindowMs: number;
   now: () => Date;
+  /** The prompt list's visibility rows, kept a few seconds per query (api/prompt-listing-cache.ts). */
+  promptListings: PromptListingCache;
 }
 
 /**

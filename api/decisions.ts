@@ -38,7 +38,9 @@ export async function submitDecision(
   const handle = ctx.client.workflow.getHandle(workflowId);
   refuseBeforeReferral({ decidedAt: decision.decidedAt }, await receivedAtOf(handle));
   try {
-    return await handle.executeUpdate(decideUpdate, { args: request ? [decision, request] : [decision] });
+    const accepted = await handle.executeUpdate(decideUpdate, { args: request ? [decision, request] : [decision] });
+    ctx.promptListings.answered(promptId);
+    return accepted;
   } catch (error) {
     const repeated = repeatedAnswer(error);
     if (repeated) return repeated;

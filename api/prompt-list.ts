@@ -8,14 +8,15 @@ import type { Principal } from './auth';
 import type { RouteContext } from './context';
 import { answerSchemaRef } from './decision-schemas';
 import { scopeClause } from './scope';
-import { decodePageToken, encodePageToken, listAll, literal, type VisibleWorkflow } from './visibility';
+import { decodePageToken, encodePageToken, literal, type VisibleWorkflow } from './visibility';
 import { mapLimited } from '../common/map-limited';
 
 /**
  * Open prompts within a caller's scope, oldest due first, a page at a time, for the
- * `GET /v1/prompts` route and the manager inbox. Listing visibility rows is cheap; a
- * query to a workflow is not (one outside the worker's cache replays its whole history):
- * so every matching workflow is listed (its `OpenPromptsDue` attribute gives each open
+ * `GET /v1/prompts` route and the manager inbox. A query to a workflow is costly (one
+ * outside the worker's cache replays its whole history), listing visibility rows less so
+ * (and the listing is kept a few seconds: api/prompt-listing-cache.ts): so every matching
+ * workflow is listed (its `OpenPromptsDue` attribute gives each open
  * prompt's due time), the prompts are ordered and paged here, and the page's prompts are
  * read from the rows' memos (cases since the open-prompts-memo patch keep their open
  * prompts there); only a case without that memo is queried. A page token is the
@@ -120,7 +121,7 @@ export async function listOpenPrompts(ctx: RouteContext, principal: Principal, p
   const clauses = [`ExecutionStatus = 'Running'`, `OpenPromptKinds IN (${(params.kind ? [params.kind] : promptKinds).map(literal).join(', ')})`];
   if (inScope) clauses.push(inScope);
   if (params.managerId) clauses.push(`ManagerId = ${literal(params.managerId)}`);
-  const { workflows, truncated } = await listAll(ctx.client, clauses.join(' AND '), PROMPT_LIST_ROWS);
+  const { workflows, truncated } = await ctx.promptListings.list(ctx.client, clauses.join(' AND '), PROMPT_LIST_ROWS);
 
   const teams = new Map(workflows.map((row) => [row.workflowId, typeof row.attributes.Team === 'string' ? row.attributes.Team : undefined]));
   const slots = workflows.flatMap((row) => slotsOf(row, params.kind)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -22,6 +22,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { createApp } from '../api/app';
 import { signLocalToken } from '../api/tokens';
+import { listAll } from '../api/visibility';
 import { mapLimited } from '../common/map-limited';
 import { AesGcmPayloadCodec } from '../common/codec';
 import { connectClient, connectWorkerConnection } from '../common/temporal';
@@ -113,10 +114,18 @@ async function main(): Promise<void> {
     if (token) laterPage.push((await inbox(`&nextPageToken=${encodeURIComponent(token)}`)).ms);
   }
   const { body } = await inbox('');
+  // What the list costs without its kept rows (api/prompt-listing-cache.ts): one listing of every open case of the team.
+  const listings: number[] = [];
+  for (let round = 0; round < 3; round += 1) {
+    const started = performance.now();
+    await listAll(client, `ExecutionStatus = 'Running' AND Team = 'BENCH' AND OpenPromptKinds = 'duty-decision'`, 20_000);
+    listings.push(performance.now() - started);
+  }
   console.log('');
   console.log(`Inbox with ${body.totalOpen} open prompts in ${openCases} open cases (dev server, in memory; ${body.prompts.length} a page)`);
   console.log(latencySummary('GET /v1/prompts, first page', firstPage, 34));
   console.log(latencySummary('GET /v1/prompts, eleventh page', laterPage, 34));
+  console.log(latencySummary('one visibility listing (uncached)', listings, 34));
   console.log(`rss ${(process.memoryUsage().rss / 1024 / 1024).toFixed(0)} MB (worker, API and client in this process)`);
 
   http.close();
