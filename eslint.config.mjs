@@ -15,7 +15,7 @@ const forbiddenInWorkflows = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', 'tools/**'] },
+  { ignores: ['node_modules/**', '.data/**', 'tools/**', 'dist/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts', '**/*.mts'],

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { projectRoot } from '../common/layout';
 import type { AuthOptions } from './auth';
 import type { PagesOptions } from './pages/session';
 
@@ -11,7 +12,7 @@ import type { PagesOptions } from './pages/session';
  * DATA_DIR/api-jwt-secret: the embedded default for one machine, never for production.
  */
 const apiConfigSchema = z.object({
-  DATA_DIR: z.string().default(resolve(__dirname, '..', '.data')),
+  DATA_DIR: z.string().default(resolve(projectRoot, '.data')),
   API_JWT_SECRET: z.string().min(32, 'API_JWT_SECRET must be at least 32 characters').optional(),
   API_JWKS_URL: z.url().optional(),
   API_JWT_ISSUER: z.string().min(1).optional(),

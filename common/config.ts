@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { TLSConfig } from '@temporalio/client';
 import { parsePayloadKeys, type PayloadKeyRing } from './codec';
+import { defaultWorkflowBundlePath, projectRoot } from './layout';
 import { loadTemporalTls } from './temporal-tls';
 
 /** A file path; empty (compose's `${VAR:-}`) means unset. */
@@ -35,7 +36,13 @@ const configSchema = z.object({
   ),
   /** Loopback by default: the endpoint has no authentication, so only a host's scraper should reach it. */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  DATA_DIR: z.string().default(resolve(__dirname, '..', '.data')),
+  DATA_DIR: z.string().default(resolve(projectRoot, '.data')),
+  /**
+   * The prebuilt workflow bundle the worker runs (scripts/build.ts writes one, made with
+   * bundleWorkflows()). Default: the build's own (`dist/workflow-bundle.js`) when running
+   * compiled; from source, none: the worker bundles the workflows at start-up.
+   */
+  WORKFLOW_BUNDLE_PATH: optionalPath.transform((value) => (value === undefined ? defaultWorkflowBundlePath : resolve(value))),
   /** Where notifications and case-system records go; unset = the local outbox. */
   OUTBOUND_WEBHOOK_URL: z.url().optional(),
   OUTBOUND_WEBHOOK_SECRET: z.string().min(16).optional(),

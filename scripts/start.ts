@@ -20,7 +20,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { watchOpenPrompts } from '../api/prompt-metrics';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../common/metrics-endpoint';
 import { installRuntime } from '../worker/telemetry';
-import { createWorker } from '../worker/worker';
+import { createWorker, prebuiltWorkflowBundle } from '../worker/worker';
 import { log, registerSearchAttributes, startDevServer, type RunningServer } from './temporal';
 import { startPostgresEngine } from './temporal-postgres';
 
@@ -72,12 +72,15 @@ async function main(): Promise<void> {
   }
 
   const workerConnection = await connectWorkerConnection(address, config.temporalTls);
+  // From source the workflows are bundled now, unless WORKFLOW_BUNDLE_PATH names a prebuilt bundle.
+  const workflowBundle = prebuiltWorkflowBundle(config.WORKFLOW_BUNDLE_PATH);
   const worker = await createWorker({
     connection: workerConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     codec,
     deps: { outbound },
+    ...(workflowBundle ? { workflowBundle } : {}),
   });
   const workerRun = worker.run();
 

@@ -4,13 +4,15 @@ import { payloadCodecFromConfig } from '../common/payload-keys';
 import { startMetricsEndpoint } from '../common/metrics-endpoint';
 import { connectWorkerConnection, registerSearchAttributes } from '../common/temporal';
 import { installRuntime } from './telemetry';
-import { createWorker } from './worker';
+import { createWorker, prebuiltWorkflowBundle } from './worker';
 
 /** Runs the worker alone (the compose stack runs it as its own service). */
 async function main(): Promise<void> {
   const config = loadConfig();
   const codec = payloadCodecFromConfig(config);
   const outbound = outboundFromConfig(config);
+  // Compiled (npm run build), the build's bundle; from source, none: bundled at start-up.
+  const workflowBundle = prebuiltWorkflowBundle(config.WORKFLOW_BUNDLE_PATH);
   // Before any connection: Core's metrics exporter is part of the Runtime, installed once per process.
   const coreMetrics = installRuntime({}, config.METRICS_PORT > 0);
   const metrics = config.METRICS_PORT > 0 ? await startMetricsEndpoint({ host: config.METRICS_HOST, port: config.METRICS_PORT, coreMetricsUrl: coreMetrics?.url }) : undefined;
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     codec,
     deps: { outbound },
+    ...(workflowBundle ? { workflowBundle } : {}),
   });
   // Worker.run() shuts down on SIGINT/SIGTERM by itself.
   await worker.run();

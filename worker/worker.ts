@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { PayloadCodec } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type BundleOptions, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { runningCompiled } from '../common/layout';
 import { dataConverter, failureConverterPath } from '../common/temporal';
 
 export interface WorkerOptions {
@@ -16,7 +18,8 @@ export interface WorkerOptions {
    * A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled
    * now. A prebuilt bundle must come from `bundleWorkflows`, which compiles the project's
    * failure converter into the sandbox (without it, workflow failure messages would be
-   * written to history in plaintext).
+   * written to history in plaintext). Compiled (`npm run build`), the worker needs one: the
+   * build's (WORKFLOW_BUNDLE_PATH, see `prebuiltWorkflowBundle`).
    */
   workflowBundle?: WorkflowBundleOption;
   /** Workflows kept in the sticky cache (default WORKER_MAX_CACHED_WORKFLOWS, else 1,000). */
@@ -52,8 +55,24 @@ export async function assertBundleEncodesFailures(bundle: WorkflowBundleOption):
   }
 }
 
+/**
+ * The prebuilt bundle at WORKFLOW_BUNDLE_PATH (`npm run build` writes `dist/workflow-bundle.js`,
+ * made with `bundleWorkflows`, so the preloaded shared modules are in it already); undefined
+ * without a path: the worker bundles the workflows from source at start-up.
+ */
+export function prebuiltWorkflowBundle(path: string | undefined): WorkflowBundleOption | undefined {
+  if (path === undefined) return undefined;
+  if (!existsSync(path)) throw new Error(`WORKFLOW_BUNDLE_PATH: no workflow bundle at ${path} (npm run build writes dist/workflow-bundle.js)`);
+  return { codePath: path };
+}
+
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
   if (options.workflowBundle) await assertBundleEncodesFailures(options.workflowBundle);
+  else if (runningCompiled) {
+    // Bundling the compiled JavaScript would not share the domain modules (their ids are
+    // dist/'s, not the ones workflows/shared-modules.ts freezes): compiled, only the build's bundle runs.
+    throw new Error('the compiled worker runs a prebuilt workflow bundle: run npm run build (it writes dist/workflow-bundle.js) or set WORKFLOW_BUNDLE_PATH');
+  }
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -49,4 +49,22 @@ describe('docker-compose.yml', () => {
     // The API sends nothing, so it does not hold the webhook secret.
     expect(service('api')).not.toMatch(/OUTBOUND_WEBHOOK_SECRET/);
   });
+
+  it('the worker and the API run the compiled build with node, not TypeScript through tsx', () => {
+    for (const [name, main] of [['worker', 'dist/worker/main.js'], ['api', 'dist/api/main.js']] as const) {
+      const block = service(name);
+      expect(block).toMatch(/^\s+build: \.$/m);
+      expect(block, name).toContain(`command: ["node", "${main}"]`);
+      expect(block, name).not.toMatch(/tsx|\.ts"/);
+    }
+    const dockerfile = readFileSync(join(__dirname, '..', '..', 'Dockerfile'), 'utf8');
+    // The runtime stage (the last): production dependencies and the build's output, run by node.
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/^RUN npm ci --omit=dev/m);
+    expect(runtime).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(runtime).toMatch(/^CMD \["node", "dist\/worker\/main\.js"\]$/m);
+    expect(runtime).not.toMatch(/tsx/);
+    // The build stage builds it.
+    expect(dockerfile.slice(0, dockerfile.lastIndexOf('\nFROM '))).toMatch(/^RUN npm run build$/m);
+  });
 });
