@@ -74,10 +74,8 @@ async function compile(outDir: string, log: (message: string) => void): Promise<
 }
 
 async function writeWorkflowBundle(path: string, log: (message: string) => void): Promise<void> {
-  // Webpack names modules relative to its context, and workflows/shared-modules.ts recognises
-  // the shared ones by those names (./domain/..., ./node_modules/zod/...): the context is the
-  // repository whatever the cwd.
-  const { code } = await bundleWorkflows({ workflowsPath, logger: quietLogger, webpackConfigHook: (config) => ({ ...config, context: repoRoot }) });
+  // bundleWorkflows sets webpack's context to the repository: the shared modules' names depend on it.
+  const { code } = await bundleWorkflows({ workflowsPath, logger: quietLogger });
   writeFileSync(path, code);
   await assertBundleEncodesFailures({ codePath: path });
   log(`workflow bundle ${path} (${Math.round(code.length / 1024)} KiB)`);

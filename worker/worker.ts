@@ -36,11 +36,21 @@ export const workflowsPath = resolve(__dirname, '..', 'workflows', 'index.ts');
 export const preloadModules = [resolve(__dirname, '..', 'workflows', 'shared-modules.ts')];
 
 /**
+ * Webpack names modules relative to its context (the cwd by default), and
+ * workflows/shared-modules.ts recognises the modules it shares by those names
+ * (`./domain/...`, `./node_modules/zod/...`): the context is the repository, whatever the cwd.
+ */
+function inRepositoryContext<C extends { context?: string }>(config: C): C {
+  return { ...config, context: resolve(__dirname, '..') };
+}
+
+/**
  * Bundles workflow code with the project's failure converter compiled into the workflow
  * sandbox (the worker does the same when it bundles `workflowsPath` itself).
  */
 export async function bundleWorkflows(options: Omit<BundleOptions, 'failureConverterPath'> = { workflowsPath }): Promise<{ code: string }> {
-  return bundleWorkflowCode({ preloadModules, ...options, failureConverterPath });
+  const hook = options.webpackConfigHook;
+  return bundleWorkflowCode({ preloadModules, ...options, failureConverterPath, webpackConfigHook: (config) => inRepositoryContext(hook ? hook(config) : config) });
 }
 
 /**
@@ -77,7 +87,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath, bundlerOptions: { preloadModules } }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath, bundlerOptions: { preloadModules, webpackConfigHook: inRepositoryContext } }),
     activities: createActivities(options.deps),
     dataConverter: dataConverter(options.codec),
     // The sticky cache the SDK sizes from the heap fills it with this engine's workflows: with
