@@ -13,7 +13,6 @@ import vm from 'node:vm';
 import { bundleWorkflows, workflowsPath } from '../worker/worker';
 
 const runs = Number(process.env.BENCH_MODULE_RUNS ?? 40);
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
 
 interface Figures {
   sharedModules: number;
@@ -22,7 +21,7 @@ interface Figures {
 }
 
 async function measure(preload: boolean): Promise<Figures> {
-  const { code } = await bundleWorkflows({ workflowsPath, logger: quiet, ...(preload ? {} : { preloadModules: [] }) });
+  const { code } = await bundleWorkflows({ workflowsPath, ...(preload ? {} : { preloadModules: [] }) });
   // Shared records first, then the current workflow's: the SDK's split (worker/lib/workflow/reusable-vm.js).
   const shared = new Map<string | symbol, unknown>();
   let perWorkflow: Map<string | symbol, unknown> | undefined;

@@ -75,20 +75,11 @@ async function compile(outDir: string, log: (message: string) => void): Promise<
 
 async function writeWorkflowBundle(path: string, log: (message: string) => void): Promise<void> {
   // bundleWorkflows sets webpack's context to the repository: the shared modules' names depend on it.
-  const { code } = await bundleWorkflows({ workflowsPath, logger: quietLogger });
+  const { code } = await bundleWorkflows({ workflowsPath });
   writeFileSync(path, code);
   await assertBundleEncodesFailures({ codePath: path });
   log(`workflow bundle ${path} (${Math.round(code.length / 1024)} KiB)`);
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
 
 function outDirFromArgs(argv: string[], env: NodeJS.ProcessEnv): string | undefined {
   const index = argv.indexOf('--out-dir');

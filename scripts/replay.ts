@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     ? { codePath: resolve(bundlePath) }
     : await (async () => {
         console.error(`[replay] bundling ${workflowsPath} as the worker does`);
-        return bundleWorkflows({ workflowsPath, logger: quietLogger });
+        return bundleWorkflows({ workflowsPath });
       })();
   const client = await connectClient(address, config.TEMPORAL_NAMESPACE, codec, config.temporalTls);
   try {
@@ -84,15 +84,6 @@ async function main(): Promise<number> {
     await client.connection.close();
   }
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.error(message),
-  error: (message: string) => console.error(message),
-};
 
 main().then(
   (code) => process.exit(code),

@@ -34,7 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await lockTimeSkipping(testServer.address);
   // One workflow bundle for every test file: bundling takes seconds. Built like the
   // worker's own, with the project's failure converter in the sandbox.
-  const { code } = await bundleWorkflows({ workflowsPath, logger: quietLogger });
+  const { code } = await bundleWorkflows({ workflowsPath });
   const bundlePath = join(mkdtempSync(join(tmpdir(), 'assessment-bundle-')), 'workflows.js');
   writeFileSync(bundlePath, code);
   project.provide('devServerAddress', devServer.address);
@@ -44,12 +44,3 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await Promise.all(servers.map((server) => server.stop()));
   };
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};

@@ -35,6 +35,16 @@ export const workflowsPath = resolve(__dirname, '..', 'workflows', 'index.ts');
  */
 export const preloadModules = [resolve(__dirname, '..', 'workflows', 'shared-modules.ts')];
 
+/** The bundler's own progress stays quiet; its warnings and errors go to stderr. */
+const bundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
+
 /**
  * Webpack names modules relative to its context (the cwd by default), and
  * workflows/shared-modules.ts recognises the modules it shares by those names
@@ -50,7 +60,7 @@ function inRepositoryContext<C extends { context?: string }>(config: C): C {
  */
 export async function bundleWorkflows(options: Omit<BundleOptions, 'failureConverterPath'> = { workflowsPath }): Promise<{ code: string }> {
   const hook = options.webpackConfigHook;
-  return bundleWorkflowCode({ preloadModules, ...options, failureConverterPath, webpackConfigHook: (config) => inRepositoryContext(hook ? hook(config) : config) });
+  return bundleWorkflowCode({ preloadModules, logger: bundlerLogger, ...options, failureConverterPath, webpackConfigHook: (config) => inRepositoryContext(hook ? hook(config) : config) });
 }
 
 /**

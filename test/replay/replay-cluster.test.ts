@@ -74,7 +74,7 @@ beforeAll(async () => {
     const { count } = await harness.client.workflow.count(query);
     if (count !== handles.length) throw new Error(`visibility lists ${count} of ${handles.length}`);
   });
-  incompatibleBundle = await bundleWorkflows({ workflowsPath: resolve(__dirname, '..', 'fixtures', 'incompatible-workflows', 'index.ts'), logger: quietLogger });
+  incompatibleBundle = await bundleWorkflows({ workflowsPath: resolve(__dirname, '..', 'fixtures', 'incompatible-workflows', 'index.ts') });
   incompatibleBundlePath = join(mkdtempSync(join(tmpdir(), 'incompatible-bundle-')), 'workflows.js');
   writeFileSync(incompatibleBundlePath, incompatibleBundle.code);
 });
@@ -169,12 +169,3 @@ describe('the npm run replay command', () => {
     expect(lines.at(-1)).toBe(`replayed 2, failed 2 (query: ${query})`);
   });
 });
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
