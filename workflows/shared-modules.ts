@@ -35,8 +35,12 @@ import '../domain/referral';
 import '../domain/working-days';
 import 'zod';
 
-/** Webpack's module ids (paths from the project's root) of the modules shared this way. */
-export const SHARED_MODULE_ID = /^\.\/(domain\/|node_modules\/zod\/)/;
+/**
+ * Webpack's module ids (paths from the repository, its context) of the modules shared this
+ * way: the domain's, and zod's wherever node_modules is (a checkout whose node_modules is a
+ * link elsewhere names them `../<elsewhere>/node_modules/zod/...`).
+ */
+export const SHARED_MODULE_ID = /^\.\/domain\/|\/node_modules\/zod\//;
 
 // Webpack's module table (its own name for it in the bundle; absent under Node), and the
 // module cache the SDK's bundle routes through globalThis (shared records first).
