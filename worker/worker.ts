@@ -4,6 +4,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type BundleOptions, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { dataConverter, failureConverterPath } from '../common/temporal';
+import { tracingOff, type Tracing } from '../common/tracing';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -21,6 +22,11 @@ export interface WorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** Workflows kept in the sticky cache (default WORKER_MAX_CACHED_WORKFLOWS, else 1,000). */
   maxCachedWorkflows?: number;
+  /**
+   * Traces (common/tracing.ts); off unless given. On, a prebuilt bundle must have been built
+   * with `bundleWorkflows({ ..., tracing: true })`; off, it must not have been.
+   */
+  tracing?: Tracing;
 }
 
 /** The workflow bundle's entry (webpack compiles the TypeScript). */
@@ -33,11 +39,45 @@ export const workflowsPath = resolve(__dirname, '..', 'workflows', 'index.ts');
 export const preloadModules = [resolve(__dirname, '..', 'workflows', 'shared-modules.ts')];
 
 /**
- * Bundles workflow code with the project's failure converter compiled into the workflow
- * sandbox (the worker does the same when it bundles `workflowsPath` itself).
+ * The workflow side of the traces (workflows/tracing-interceptors.ts: spans for the
+ * workflow's run, its updates and signals, and the activities and children it starts; no
+ * command, and no change to the order of the workflow's own code). Compiled into the
+ * bundle only when tracing is on: the default bundle has none of it.
  */
-export async function bundleWorkflows(options: Omit<BundleOptions, 'failureConverterPath'> = { workflowsPath }): Promise<{ code: string }> {
-  return bundleWorkflowCode({ preloadModules, ...options, failureConverterPath });
+export const workflowTracingModule = resolve(__dirname, '..', 'workflows', 'tracing-interceptors.ts');
+
+/**
+ * Bundles workflow code with the project's failure converter compiled into the workflow
+ * sandbox (the worker does the same when it bundles `workflowsPath` itself). `tracing: true`
+ * adds the workflow side of the traces (`workflowTracingModule`), for a worker whose
+ * tracing is on; without it the bundle is exactly the default one.
+ */
+export async function bundleWorkflows(
+  options: Omit<BundleOptions, 'failureConverterPath' | 'workflowInterceptorModules'> & { tracing?: boolean } = { workflowsPath },
+): Promise<{ code: string }> {
+  const { tracing, ...bundleOptions } = options;
+  return bundleWorkflowCode({
+    preloadModules,
+    ...bundleOptions,
+    ...(tracing ? { workflowInterceptorModules: [workflowTracingModule] } : {}),
+    failureConverterPath,
+  });
+}
+
+/** Whether a bundle's workflows make spans: it holds `workflowTracingModule`. */
+export function bundleTraces(code: string): boolean {
+  return /"\.\/workflows\/tracing-interceptors\.ts"/.test(code);
+}
+
+/** A bundle made for the other setting of tracing is refused: its spans would be lost, or missing. */
+async function assertBundleMatchesTracing(bundle: WorkflowBundleOption, tracing: boolean): Promise<void> {
+  const code = 'code' in bundle ? bundle.code : await readFile(bundle.codePath, 'utf8');
+  if (bundleTraces(code) === tracing) return;
+  throw new Error(
+    tracing
+      ? 'tracing is on but the workflow bundle has no tracing interceptors (workflows/tracing-interceptors.ts): build it with bundleWorkflows({ ..., tracing: true }) (worker/worker.ts)'
+      : 'the workflow bundle was built for tracing (workflows/tracing-interceptors.ts) but tracing is off: use the default bundle, bundleWorkflows() (worker/worker.ts)',
+  );
 }
 
 /**
@@ -53,12 +93,24 @@ export async function assertBundleEncodesFailures(bundle: WorkflowBundleOption):
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
-  if (options.workflowBundle) await assertBundleEncodesFailures(options.workflowBundle);
+  const tracing = options.tracing ?? tracingOff;
+  if (options.workflowBundle) {
+    await assertBundleEncodesFailures(options.workflowBundle);
+    await assertBundleMatchesTracing(options.workflowBundle, tracing.enabled);
+  }
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath, bundlerOptions: { preloadModules } }),
+    // Tracing on: the activity interceptors, the sink that exports workflow spans and, when
+    // the worker bundles the workflows itself, the workflow interceptor module. Off: nothing.
+    ...(tracing.enabled
+      ? {
+          interceptors: { ...tracing.workerOptions.interceptors, ...(options.workflowBundle ? {} : { workflowModules: [workflowTracingModule] }) },
+          sinks: tracing.workerOptions.sinks,
+        }
+      : {}),
     activities: createActivities(options.deps),
     dataConverter: dataConverter(options.codec),
     // The sticky cache the SDK sizes from the heap fills it with this engine's workflows: with
