@@ -15,6 +15,7 @@ import { audited } from './audit';
 import { codecCors, EMBEDDED_WEB_UI_PRINCIPAL, isEmbeddedWebUiRequest, type CodecServer } from './codec-server';
 import { createLogger, requestLogging } from './logging';
 import { requestMetrics } from './request-metrics';
+import { requestTracing } from './request-tracing';
 import { openApiDocument } from './openapi';
 import { pageRoutes, type PagesOptions } from './pages';
 import { assessmentRoutes } from './routes/assessments';
@@ -48,6 +49,11 @@ export interface ApiDeps {
   pages?: PagesOptions;
   /** The codec server (api/codec-server.ts), mounted at /codec behind the `operations` role. */
   codec?: CodecServer;
+  /**
+   * A server span per request (api/request-tracing.ts), when tracing is on (common/tracing.ts,
+   * started before the app is made); off, the default, no middleware at all.
+   */
+  tracing?: boolean;
   now?: () => Date;
   /** How long the prompt list's visibility rows are kept (api/prompt-listing-cache.ts); defaults 5 s fresh, 60 s stale. */
   promptListing?: PromptListingCacheOptions;
@@ -75,6 +81,8 @@ export function createApp(deps: ApiDeps): express.Express {
   app.disable('x-powered-by');
   // Which address is the client's (the per-address limit keys on it): only as many proxies as configured.
   app.set('trust proxy', deps.trustProxy ?? false);
+  // First: the request's span is the context of all it does (the Temporal calls among it).
+  if (deps.tracing) app.use(requestTracing());
   app.use(requestMetrics());
   app.use(requestLogging(logger));
   app.use(helmet());

@@ -4,6 +4,7 @@ import type { TLSConfig } from '@temporalio/client';
 import { parsePayloadKeys, type PayloadKeyRing } from './codec';
 import { defaultWorkflowBundlePath, projectRoot } from './layout';
 import { loadTemporalTls } from './temporal-tls';
+import { tracingFromEnv, type TracingConfig } from './tracing-config';
 
 /** A file path; empty (compose's `${VAR:-}`) means unset. */
 const optionalPath = z.preprocess((value) => (value === '' ? undefined : value), z.string().optional());
@@ -42,7 +43,7 @@ const configSchema = z.object({
    * bundleWorkflows()). Default: the build's own (`dist/workflow-bundle.js`) when running
    * compiled; from source, none: the worker bundles the workflows at start-up.
    */
-  WORKFLOW_BUNDLE_PATH: optionalPath.transform((value) => (value === undefined ? defaultWorkflowBundlePath : resolve(value))),
+  WORKFLOW_BUNDLE_PATH: optionalPath.transform((value) => (value === undefined ? undefined : resolve(value))),
   /** Where notifications and case-system records go; unset = the local outbox. */
   OUTBOUND_WEBHOOK_URL: z.url().optional(),
   OUTBOUND_WEBHOOK_SECRET: z.string().min(16).optional(),
@@ -65,6 +66,15 @@ const configSchema = z.object({
         return z.NEVER;
       }
     }),
+  /**
+   * Traces (common/tracing.ts), off by default: `on`, `off`, or unset = on when an OTLP
+   * endpoint below is set. The standard OpenTelemetry names; empty means unset.
+   */
+  TRACING: z.preprocess((value) => (value === '' ? undefined : value), z.enum(['on', 'off']).optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((value) => (value === '' ? undefined : value), z.url({ protocol: /^https?$/ }).optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess((value) => (value === '' ? undefined : value), z.url({ protocol: /^https?$/ }).optional()),
+  OTEL_SERVICE_NAME: optionalPath,
+  OTEL_SDK_DISABLED: z.preprocess((value) => (value === '' ? undefined : typeof value === 'string' ? value.toLowerCase() : value), z.enum(['true', 'false']).optional()),
   /** The one browser origin (the Temporal Web UI) allowed to call the codec server. */
   CODEC_CORS_ORIGIN: z
     .url()
@@ -77,6 +87,8 @@ export type AppConfig = z.infer<typeof configSchema> & {
   production: boolean;
   /** TLS options for every connection to Temporal; undefined = plaintext (the dev server). */
   temporalTls: TLSConfig | undefined;
+  /** Where traces go (OTLP/HTTP); undefined = tracing off, the default. */
+  tracing: TracingConfig | undefined;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -100,5 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (temporalTls && !parsed.data.TEMPORAL_ADDRESS) {
     throw new Error('invalid configuration: TEMPORAL_TLS_* need TEMPORAL_ADDRESS (the frontend to reach with TLS); the dev server started here speaks plaintext');
   }
-  return { ...parsed.data, outboxDir: join(parsed.data.DATA_DIR, 'outbox'), production, temporalTls };
+  const tracing = tracingFromEnv(parsed.data);
+  // Unset, compiled: the build's bundle for this setting of traces.
+  const WORKFLOW_BUNDLE_PATH = parsed.data.WORKFLOW_BUNDLE_PATH ?? defaultWorkflowBundlePath(tracing !== undefined);
+  return { ...parsed.data, WORKFLOW_BUNDLE_PATH, outboxDir: join(parsed.data.DATA_DIR, 'outbox'), production, temporalTls, tracing };
 }

@@ -18,6 +18,10 @@ export const projectRoot = runningCompiled ? resolve(codeRoot, '..') : codeRoot;
 
 /** The prebuilt workflow bundle's file name in the build's output (scripts/build.ts writes it). */
 export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
+/** The same with the tracing interceptors, for a worker whose traces are on (scripts/build.ts writes both). */
+export const TRACED_WORKFLOW_BUNDLE_FILE = 'workflow-bundle-traced.js';
 
-/** The default WORKFLOW_BUNDLE_PATH: the build's own bundle when compiled; from source, none (the worker bundles at start-up). */
-export const defaultWorkflowBundlePath = runningCompiled ? resolve(codeRoot, WORKFLOW_BUNDLE_FILE) : undefined;
+/** The default WORKFLOW_BUNDLE_PATH: the build's own bundle when compiled (the traced one when traces are on); from source, none (the worker bundles at start-up). */
+export function defaultWorkflowBundlePath(tracing: boolean): string | undefined {
+  return runningCompiled ? resolve(codeRoot, tracing ? TRACED_WORKFLOW_BUNDLE_FILE : WORKFLOW_BUNDLE_FILE) : undefined;
+}

@@ -3,6 +3,7 @@ import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
+import type { Tracing } from './tracing';
 import { allSearchAttributeKeys } from '../workflows/search-attributes';
 
 /** gRPC status code 12: the server does not implement that call. */
@@ -28,10 +29,17 @@ export function dataConverter(codec: PayloadCodec): DataConverter {
 /**
  * `tls` is `AppConfig.temporalTls` (common/temporal-tls.ts): mTLS to the frontend when
  * TEMPORAL_TLS_* are set; undefined = plaintext, for the dev server on this machine.
+ * `tracing` on (common/tracing.ts): workflow starts, signals, updates and queries become
+ * spans, and their trace context goes to the workflow in Temporal headers.
  */
-export async function connectClient(address: string, namespace: string, codec: PayloadCodec, tls?: TLSConfig): Promise<Client> {
+export async function connectClient(address: string, namespace: string, codec: PayloadCodec, tls?: TLSConfig, tracing?: Tracing): Promise<Client> {
   const connection = await Connection.connect({ address, ...(tls ? { tls } : {}) });
-  return new Client({ connection, namespace, dataConverter: dataConverter(codec) });
+  return new Client({
+    connection,
+    namespace,
+    dataConverter: dataConverter(codec),
+    ...(tracing?.enabled ? { interceptors: { workflow: tracing.clientInterceptors } } : {}),
+  });
 }
 
 export async function connectWorkerConnection(address: string, tls?: TLSConfig): Promise<NativeConnection> {

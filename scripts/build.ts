@@ -18,7 +18,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { WORKFLOW_BUNDLE_FILE } from '../common/layout';
+import { TRACED_WORKFLOW_BUNDLE_FILE, WORKFLOW_BUNDLE_FILE } from '../common/layout';
 import { assertBundleEncodesFailures, bundleWorkflows, workflowsPath } from '../worker/worker';
 
 const repoRoot = resolve(__dirname, '..');
@@ -49,8 +49,8 @@ export async function build(options: BuildOptions = {}): Promise<{ outDir: strin
 
   const started = Date.now();
   // tsc (a process of its own) and the bundler (webpack, here) at once: neither reads the other's output.
-  const workflowBundlePath = join(outDir, WORKFLOW_BUNDLE_FILE);
-  await Promise.all([compile(outDir, log), writeWorkflowBundle(workflowBundlePath, log)]);
+  // Two bundles: the default, and one with the tracing interceptors for a worker whose traces are on.
+  await Promise.all([compile(outDir, log), writeWorkflowBundle(join(outDir, WORKFLOW_BUNDLE_FILE), false, log), writeWorkflowBundle(join(outDir, TRACED_WORKFLOW_BUNDLE_FILE), true, log)]);
   // The output is CommonJS whatever a package.json above it says.
   writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ private: true, type: 'commonjs' }, null, 2)}\n`);
   for (const asset of runtimeAssets) {
@@ -60,7 +60,7 @@ export async function build(options: BuildOptions = {}): Promise<{ outDir: strin
     cpSync(from, join(outDir, asset), { recursive: true });
   }
   log(`copied ${runtimeAssets.join(', ')}; built ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { outDir, workflowBundlePath };
+  return { outDir, workflowBundlePath: join(outDir, WORKFLOW_BUNDLE_FILE) };
 }
 
 async function compile(outDir: string, log: (message: string) => void): Promise<void> {
@@ -73,9 +73,9 @@ async function compile(outDir: string, log: (message: string) => void): Promise<
   }
 }
 
-async function writeWorkflowBundle(path: string, log: (message: string) => void): Promise<void> {
+async function writeWorkflowBundle(path: string, tracing: boolean, log: (message: string) => void): Promise<void> {
   // bundleWorkflows sets webpack's context to the repository: the shared modules' names depend on it.
-  const { code } = await bundleWorkflows({ workflowsPath });
+  const { code } = await bundleWorkflows({ workflowsPath, tracing });
   writeFileSync(path, code);
   await assertBundleEncodesFailures({ codePath: path });
   log(`workflow bundle ${path} (${Math.round(code.length / 1024)} KiB)`);

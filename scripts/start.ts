@@ -16,6 +16,7 @@ import { outboundFromConfig } from '../activities/outbound';
 import { loadConfig } from '../common/config';
 import { payloadCodecFromConfig } from '../common/payload-keys';
 import { connectClient, connectWorkerConnection } from '../common/temporal';
+import { startTracing } from '../common/tracing';
 import { DefaultLogger } from '@temporalio/worker';
 import { watchOpenPrompts } from '../api/prompt-metrics';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../common/metrics-endpoint';
@@ -45,6 +46,8 @@ async function main(): Promise<void> {
   // Early, so that a port in use stops the start before any server is started.
   const metrics: MetricsEndpoint | undefined =
     config.METRICS_PORT > 0 ? await startMetricsEndpoint({ host: config.METRICS_HOST, port: config.METRICS_PORT, coreMetricsUrl: coreMetrics?.url }) : undefined;
+  // Off unless TRACING or an OTLP endpoint says so: one provider for the worker and the API of this process.
+  const tracing = await startTracing(config.tracing, { serviceName: 'assessment-engine' });
   let server: RunningServer | undefined;
   let address = config.TEMPORAL_ADDRESS;
   // The dev server's Web UI decodes through the API's codec route (embedded default only).
@@ -81,16 +84,17 @@ async function main(): Promise<void> {
     codec,
     deps: { outbound },
     ...(workflowBundle ? { workflowBundle } : {}),
+    tracing,
   });
   const workerRun = worker.run();
 
-  const client = await connectClient(address, config.TEMPORAL_NAMESPACE, codec, config.temporalTls);
+  const client = await connectClient(address, config.TEMPORAL_NAMESPACE, codec, config.temporalTls, tracing);
   if (metrics) watchOpenPrompts(client, log);
   // The UI this process started is the codec's browser origin, unless CODEC_CORS_ORIGIN says otherwise.
   const uiOrigin = server?.uiUrl ? new URL(server.uiUrl).origin : undefined;
   const allowedOrigin = process.env.CODEC_CORS_ORIGIN || !uiOrigin ? config.CODEC_CORS_ORIGIN : uiOrigin;
   const codecServer = createCodecServer({ codec, allowedOrigin, production: config.production, embeddedWebUi: server !== undefined && typeof embeddedCodec === 'string' });
-  const app = createApp(appDepsFromConfig(client, config.TEMPORAL_TASK_QUEUE, apiConfig, codecServer));
+  const app = createApp({ ...appDepsFromConfig(client, config.TEMPORAL_TASK_QUEUE, apiConfig, codecServer), tracing: tracing.enabled });
   const api: Server = await new Promise((ready) => {
     const listening = app.listen(config.API_PORT, config.API_HOST, () => ready(listening));
   });
@@ -103,6 +107,7 @@ async function main(): Promise<void> {
     Pages          ${apiConfig.pages ? `${apiUrl}/  (${apiConfig.pages.signIn.mode === 'local' ? 'local sign-in: pick a role, staff id and team' : 'sign in through your identity provider'}; inbox /inbox, dashboard /reports/timeliness)` : `off: ${apiConfig.pagesOff ?? ''}`}
     Web UI         ${server?.uiUrl ? `${server.uiUrl}   ${codecServer.embeddedWebUi ? `(payloads decoded by ${embeddedCodec as string}: this machine only)` : '(payloads shown encrypted)'}` : engine === 'postgres' && server ? `none (Temporal on PostgreSQL runs without the Web UI; data in ${join(config.DATA_DIR, 'pg')})` : "(the cluster's own)"}
     Metrics        ${metrics ? `${metrics.url}   (Prometheus: the worker's, the API's and the engine's; README "Metrics and alerts")` : 'off (METRICS_PORT=0)'}
+    Traces         ${config.tracing ? `${config.tracing.url}   (OTLP/HTTP; README "Traces")` : 'off (TRACING=on or OTEL_EXPORTER_OTLP_ENDPOINT turns them on)'}
     Outbox         ${config.OUTBOUND_WEBHOOK_URL ?? config.outboxDir}
     Audit log      ${apiConfig.auditLogFile}
     API token      ${apiConfig.auth.mode === 'jwks' ? `from your identity provider (JWKS ${apiConfig.auth.jwksUrl})` : 'npm run token -- --role manager --sub MGR-1 (--team T1 | --all-teams)   (roles: system, social_worker, manager, operations)'}
@@ -121,6 +126,7 @@ async function main(): Promise<void> {
     await workerRun;
     await client.connection.close();
     await workerConnection.close();
+    await tracing.shutdown();
     await server?.stop();
     log('stopped');
     process.exit(0);

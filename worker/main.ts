@@ -3,6 +3,7 @@ import { loadConfig } from '../common/config';
 import { payloadCodecFromConfig } from '../common/payload-keys';
 import { startMetricsEndpoint } from '../common/metrics-endpoint';
 import { connectWorkerConnection, registerSearchAttributes } from '../common/temporal';
+import { startTracing } from '../common/tracing';
 import { installRuntime } from './telemetry';
 import { createWorker, prebuiltWorkflowBundle } from './worker';
 
@@ -17,6 +18,9 @@ async function main(): Promise<void> {
   const coreMetrics = installRuntime({}, config.METRICS_PORT > 0);
   const metrics = config.METRICS_PORT > 0 ? await startMetricsEndpoint({ host: config.METRICS_HOST, port: config.METRICS_PORT, coreMetricsUrl: coreMetrics?.url }) : undefined;
   if (metrics) console.log(`metrics on ${metrics.url}`);
+  // Off unless TRACING or an OTLP endpoint says so; on, the worker bundles the workflows with the tracing interceptors.
+  const tracing = await startTracing(config.tracing, { serviceName: 'assessment-worker' });
+  if (config.tracing) console.log(`traces to ${config.tracing.url}`);
   const address = config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   // Idempotent: a fresh cluster gets the project's search attributes before any workflow runs.
   await registerSearchAttributes(address, config.TEMPORAL_NAMESPACE, config.temporalTls);
@@ -28,9 +32,11 @@ async function main(): Promise<void> {
     codec,
     deps: { outbound },
     ...(workflowBundle ? { workflowBundle } : {}),
+    tracing,
   });
   // Worker.run() shuts down on SIGINT/SIGTERM by itself.
   await worker.run();
+  await tracing.shutdown();
   await metrics?.close();
   await connection.close();
 }

@@ -6,6 +6,7 @@ import { bundleWorkflowCode, Worker, type BundleOptions, type NativeConnection, 
 import { createActivities, type ActivityDeps } from '../activities';
 import { runningCompiled } from '../common/layout';
 import { dataConverter, failureConverterPath } from '../common/temporal';
+import { tracingOff, type Tracing } from '../common/tracing';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -24,6 +25,11 @@ export interface WorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** Workflows kept in the sticky cache (default WORKER_MAX_CACHED_WORKFLOWS, else 1,000). */
   maxCachedWorkflows?: number;
+  /**
+   * Traces (common/tracing.ts); off unless given. On, a prebuilt bundle must have been built
+   * with `bundleWorkflows({ ..., tracing: true })`; off, it must not have been.
+   */
+  tracing?: Tracing;
 }
 
 /** The workflow bundle's entry (webpack compiles the TypeScript). */
@@ -55,12 +61,48 @@ function inRepositoryContext<C extends { context?: string }>(config: C): C {
 }
 
 /**
- * Bundles workflow code with the project's failure converter compiled into the workflow
- * sandbox (the worker does the same when it bundles `workflowsPath` itself).
+ * The workflow side of the traces (workflows/tracing-interceptors.ts: spans for the
+ * workflow's run, its updates and signals, and the activities and children it starts; no
+ * command, and no change to the order of the workflow's own code). Compiled into the
+ * bundle only when tracing is on: the default bundle has none of it.
  */
-export async function bundleWorkflows(options: Omit<BundleOptions, 'failureConverterPath'> = { workflowsPath }): Promise<{ code: string }> {
-  const hook = options.webpackConfigHook;
-  return bundleWorkflowCode({ preloadModules, logger: bundlerLogger, ...options, failureConverterPath, webpackConfigHook: (config) => inRepositoryContext(hook ? hook(config) : config) });
+export const workflowTracingModule = resolve(__dirname, '..', 'workflows', 'tracing-interceptors.ts');
+
+/**
+ * Bundles workflow code with the project's failure converter compiled into the workflow
+ * sandbox (the worker does the same when it bundles `workflowsPath` itself). `tracing: true`
+ * adds the workflow side of the traces (`workflowTracingModule`), for a worker whose
+ * tracing is on; without it the bundle is exactly the default one.
+ */
+export async function bundleWorkflows(
+  options: Omit<BundleOptions, 'failureConverterPath' | 'workflowInterceptorModules'> & { tracing?: boolean } = { workflowsPath },
+): Promise<{ code: string }> {
+  const { tracing, ...bundleOptions } = options;
+  const hook = bundleOptions.webpackConfigHook;
+  return bundleWorkflowCode({
+    preloadModules,
+    logger: bundlerLogger,
+    ...bundleOptions,
+    ...(tracing ? { workflowInterceptorModules: [workflowTracingModule] } : {}),
+    failureConverterPath,
+    webpackConfigHook: (config) => inRepositoryContext(hook ? hook(config) : config),
+  });
+}
+
+/** Whether a bundle's workflows make spans: it holds `workflowTracingModule`. */
+export function bundleTraces(code: string): boolean {
+  return /"\.\/workflows\/tracing-interceptors\.ts"/.test(code);
+}
+
+/** A bundle made for the other setting of tracing is refused: its spans would be lost, or missing. */
+async function assertBundleMatchesTracing(bundle: WorkflowBundleOption, tracing: boolean): Promise<void> {
+  const code = 'code' in bundle ? bundle.code : await readFile(bundle.codePath, 'utf8');
+  if (bundleTraces(code) === tracing) return;
+  throw new Error(
+    tracing
+      ? 'tracing is on but the workflow bundle has no tracing interceptors (workflows/tracing-interceptors.ts): build it with bundleWorkflows({ ..., tracing: true }) (worker/worker.ts)'
+      : 'the workflow bundle was built for tracing (workflows/tracing-interceptors.ts) but tracing is off: use the default bundle, bundleWorkflows() (worker/worker.ts)',
+  );
 }
 
 /**
@@ -87,8 +129,11 @@ export function prebuiltWorkflowBundle(path: string | undefined): WorkflowBundle
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
-  if (options.workflowBundle) await assertBundleEncodesFailures(options.workflowBundle);
-  else if (runningCompiled) {
+  const tracing = options.tracing ?? tracingOff;
+  if (options.workflowBundle) {
+    await assertBundleEncodesFailures(options.workflowBundle);
+    await assertBundleMatchesTracing(options.workflowBundle, tracing.enabled);
+  } else if (runningCompiled) {
     // Bundling the compiled JavaScript would not share the domain modules (their ids are
     // dist/'s, not the ones workflows/shared-modules.ts freezes): compiled, only the build's bundle runs.
     throw new Error('the compiled worker runs a prebuilt workflow bundle: run npm run build (it writes dist/workflow-bundle.js) or set WORKFLOW_BUNDLE_PATH');
@@ -98,6 +143,14 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath, bundlerOptions: { preloadModules, webpackConfigHook: inRepositoryContext } }),
+    // Tracing on: the activity interceptors, the sink that exports workflow spans and, when
+    // the worker bundles the workflows itself, the workflow interceptor module. Off: nothing.
+    ...(tracing.enabled
+      ? {
+          interceptors: { ...tracing.workerOptions.interceptors, ...(options.workflowBundle ? {} : { workflowModules: [workflowTracingModule] }) },
+          sinks: tracing.workerOptions.sinks,
+        }
+      : {}),
     activities: createActivities(options.deps),
     dataConverter: dataConverter(options.codec),
     // The sticky cache the SDK sizes from the heap fills it with this engine's workflows: with

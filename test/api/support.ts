@@ -26,7 +26,7 @@ export interface ApiUnderTest {
 
 /** The API on an ephemeral port, with a worker and client on the dev server, an audit file and a log file of its own. */
 export async function startApi(
-  options: Partial<Pick<ApiDeps, 'client' | 'rateLimit' | 'readRateLimit' | 'codec' | 'auth' | 'scope' | 'backdateWindowHours' | 'pages'>> & { harness?: DevServerHarness } = {},
+  options: Partial<Pick<ApiDeps, 'client' | 'rateLimit' | 'readRateLimit' | 'codec' | 'auth' | 'scope' | 'backdateWindowHours' | 'pages' | 'tracing'>> & { harness?: DevServerHarness } = {},
 ): Promise<ApiUnderTest> {
   const harness = options.harness ?? (await devServerHarness());
   const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
@@ -45,6 +45,7 @@ export async function startApi(
     ...(options.scope ? { scope: options.scope } : {}),
     ...(options.backdateWindowHours ? { backdateWindowHours: options.backdateWindowHours } : {}),
     ...(options.pages ? { pages: options.pages } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
   });
   const server: Server = app.listen(0, '127.0.0.1');
   // Longer than the client's keep-alive, so the server never closes a socket the client is about to reuse.

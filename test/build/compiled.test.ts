@@ -67,6 +67,9 @@ describe('the compiled build', () => {
     expect(code).toContain('preloadModules = function preloadModules()');
     expect(code).toContain('"./workflows/shared-modules.ts"');
     expect(code).toContain('"./domain/events.ts"');
+    // The second bundle, for a worker whose traces are on, has the tracing interceptors; the default has none.
+    expect(code).not.toContain('"./workflows/tracing-interceptors.ts"');
+    expect(readFileSync(join(out, 'workflow-bundle-traced.js'), 'utf8')).toContain('"./workflows/tracing-interceptors.ts"');
   });
 
   it('loads under plain node and, compiled, defaults to the prebuilt bundle and the data directory beside the output, and runs no worker without a bundle', async () => {
@@ -76,14 +79,16 @@ describe('the compiled build', () => {
       const { createWorker } = require(${JSON.stringify(join(out, 'worker/worker.js'))});
       require(${JSON.stringify(join(out, 'api/app.js'))});
       const config = loadConfig({});
+      const traced = loadConfig({ TRACING: 'on' });
       createWorker({}).then(
         () => { throw new Error('a compiled worker started without a prebuilt bundle'); },
-        (error) => process.stdout.write(JSON.stringify({ bundle: config.WORKFLOW_BUNDLE_PATH, dataDir: config.DATA_DIR, withoutBundle: error.message })),
+        (error) => process.stdout.write(JSON.stringify({ bundle: config.WORKFLOW_BUNDLE_PATH, tracedBundle: traced.WORKFLOW_BUNDLE_PATH, dataDir: config.DATA_DIR, withoutBundle: error.message })),
       );
     `;
     const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: root, env: nodeEnv({}) });
     expect(JSON.parse(stdout)).toEqual({
       bundle: join(out, 'workflow-bundle.js'),
+      tracedBundle: join(out, 'workflow-bundle-traced.js'),
       dataDir: join(root, '.data'),
       // Compiled, the worker does not bundle dist/ at start-up (its module names would not be the shared modules').
       withoutBundle: expect.stringMatching(/prebuilt workflow bundle: run npm run build/),

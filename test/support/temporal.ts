@@ -9,6 +9,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { connectClient, connectWorkerConnection, dataConverter } from '../../common/temporal';
+import type { Tracing } from '../../common/tracing';
 import { installRuntime } from '../../worker/telemetry';
 import { createWorker } from '../../worker/worker';
 import { leftTaskQueue } from './leftovers';
@@ -109,6 +110,10 @@ export interface DevServerHarnessOptions {
   codec?: PayloadCodec;
   /** Reuse a task queue (e.g. a worker restarted with rotated keys); a fresh one unless given. */
   taskQueue?: string;
+  /** Tracing on for the worker and the client (common/tracing.ts); needs a bundle built with `tracing: true`. */
+  tracing?: Tracing;
+  /** The workflow bundle; the one global setup built unless given. */
+  workflowBundle?: { code: string } | { codePath: string };
 }
 
 /** A worker and a client on the dev server, on a task queue of their own, with the test codec. */
@@ -125,10 +130,11 @@ export async function devServerHarness(options: DevServerHarnessOptions = {}): P
     taskQueue,
     codec,
     deps: { outbound: { outboxDir } },
-    workflowBundle: { codePath: inject('workflowBundlePath') },
+    workflowBundle: options.workflowBundle ?? { codePath: inject('workflowBundlePath') },
+    ...(options.tracing ? { tracing: options.tracing } : {}),
   });
   const running = worker.run();
-  const client = await connectClient(address, 'default', codec);
+  const client = await connectClient(address, 'default', codec, undefined, options.tracing);
   return {
     client,
     worker,
