@@ -8,14 +8,20 @@
  *
  * Each case is a whole section 17 assessment, driven as a case system and a manager
  * would: start the referral, answer the duty decision (single assessment), allocate,
- * send six field events (the last submits), sign off. Latencies are per step; throughput
+ * send ten field events (the last submits), sign off. Latencies are per step; throughput
  * is of whole cases.
+ *
+ * First, on the same server and at the same concurrency, the denominator: bare workflows
+ * (scripts/bench/bare-workflow.ts: no domain logic, no codec) taking the same messages (a
+ * start, a query until a prompt is open before each decision, one update per decision and
+ * event). The ratio of the two throughputs is printed (issue 13's goal: at least 0.8x).
+ *   BENCH_BARE=0                    skips the denominator
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AesGcmPayloadCodec } from '../common/codec';
 import { connectClient, connectWorkerConnection } from '../common/temporal';
@@ -24,13 +30,66 @@ import { assessmentWorkflowId, referralWorkflowId } from '../domain/ids';
 import { checklistItems, type Prompt } from '../domain/prompts';
 import { decideUpdate, openPromptsQuery, recordEventUpdate } from '../workflows/messages';
 import { referralWorkflow } from '../workflows/referral';
+import { Worker } from '@temporalio/worker';
 import { createWorker } from '../worker/worker';
+import { bareCaseWorkflow, barePromptQuery, bareStepUpdate } from './bench/bare-workflow';
 import { latencySummary } from './latency-summary';
 import { startDevServer } from './temporal';
 import { childInNeedPlan } from '../test/support/child-in-need-plan-example';
 
 const cases = Number(process.env.BENCH_CASES ?? 100);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const withBare = process.env.BENCH_BARE !== '0';
+/** What one whole case sends: a start, the duty decision, the allocation, ten field events and the sign-off. */
+const FIELD_EVENTS = 10;
+const UPDATES_PER_CASE = 1 + 1 + FIELD_EVENTS + 1;
+/** Queries until a prompt is open come before the duty decision, the allocation and the sign-off. */
+const PROMPT_WAITS_PER_CASE = 3;
+
+/** Runs `oneCase` for every case, `concurrency` at once; the wall time in seconds. */
+async function driveCases(oneCase: (index: number) => Promise<void>): Promise<number> {
+  const wall = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < cases) await oneCase(next++);
+    }),
+  );
+  return (performance.now() - wall) / 1000;
+}
+
+/** The denominator: bare workflows with the same messages, their own worker and bundle, no codec. */
+async function bareThroughput(address: string): Promise<{ seconds: number; wholeCase: number[] }> {
+  const taskQueue = `bench-bare-${randomUUID()}`;
+  const connection = await connectWorkerConnection(address);
+  const worker = await Worker.create({ connection, namespace: 'default', taskQueue, workflowsPath: require.resolve('./bench/bare-workflow') });
+  const running = worker.run();
+  // The default data converter: no codec.
+  const client = new Client({ connection: await Connection.connect({ address }), namespace: 'default' });
+  const wholeCase: number[] = [];
+  const run = randomUUID().slice(0, 8);
+  const promptOpen = async (handle: WorkflowHandle) => {
+    for (;;) {
+      if (await handle.query(barePromptQuery)) return;
+      await new Promise((wait) => setTimeout(wait, 50));
+    }
+  };
+  const seconds = await driveCases(async (index) => {
+    const begin = performance.now();
+    const handle = await client.workflow.start(bareCaseWorkflow, { workflowId: `bare-${run}-${index}`, taskQueue, args: [UPDATES_PER_CASE] });
+    for (let update = 0; update < UPDATES_PER_CASE; update += 1) {
+      // Where the case waits for a prompt (duty decision, allocation, sign-off), so does the bare one.
+      if (update === 0 || update === 1 || update === UPDATES_PER_CASE - 1) await promptOpen(handle);
+      await handle.executeUpdate(bareStepUpdate, { args: [{ step: update, at: new Date().toISOString() }] });
+    }
+    wholeCase.push(performance.now() - begin);
+  });
+  worker.shutdown();
+  await running;
+  await client.connection.close();
+  await connection.close();
+  return { seconds, wholeCase };
+}
 
 /** Polls (every 50 ms, as a front end would) until the prompt is open; the workflow may not have started yet. */
 async function promptOf(handle: WorkflowHandle, kind: string): Promise<Prompt> {
@@ -48,6 +107,7 @@ async function promptOf(handle: WorkflowHandle, kind: string): Promise<Prompt> {
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const server = await startDevServer({});
+  const bare = withBare ? await bareThroughput(server.address) : undefined;
   const connection = await connectWorkerConnection(server.address);
   const taskQueue = `bench-${randomUUID()}`;
   const codec = new AesGcmPayloadCodec([{ id: `bench-${randomUUID().slice(0, 8)}`, key: randomBytes(32) }]);
@@ -112,6 +172,7 @@ async function main(): Promise<void> {
       { type: 'development-stage-recorded' },
       { type: 'assessment-submitted' },
     ];
+    if (fieldwork.length !== FIELD_EVENTS) throw new Error(`the bare denominator sends ${FIELD_EVENTS} field events, the case ${fieldwork.length}`);
     for (const [number, event] of fieldwork.entries()) {
       const full = { eventId: `EV-${index}-${number}`, occurredAt: new Date().toISOString(), actor: 'SW-1', ...event } as DomainEvent;
       await assessment.executeUpdate(recordEventUpdate, { args: [full] });
@@ -134,19 +195,18 @@ async function main(): Promise<void> {
     steps['whole case'].push(performance.now() - begin);
   };
 
-  const wall = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < cases) await oneCase(next++);
-    }),
-  );
-  const seconds = (performance.now() - wall) / 1000;
+  const seconds = await driveCases(oneCase);
   const memory = process.memoryUsage();
+  const messages = cases * (1 + UPDATES_PER_CASE);
 
   console.log(`\nBenchmark: ${cases} whole assessments, ${concurrency} in flight, dev server in memory, worker in this process, payloads encrypted`);
   for (const [name, samples] of Object.entries(steps)) console.log(latencySummary(name, samples));
-  console.log(`throughput                 ${(cases / seconds).toFixed(2)} cases/s, ${((cases * 10) / seconds).toFixed(1)} messages/s (${seconds.toFixed(1)} s wall)`);
+  console.log(`throughput                 ${(cases / seconds).toFixed(2)} cases/s, ${(messages / seconds).toFixed(1)} messages/s (${seconds.toFixed(1)} s wall; ${1 + UPDATES_PER_CASE} messages and ${PROMPT_WAITS_PER_CASE} prompt waits a case)`);
+  if (bare) {
+    console.log(latencySummary('bare workflow, whole case', bare.wholeCase));
+    console.log(`bare throughput            ${(cases / bare.seconds).toFixed(2)} cases/s (${bare.seconds.toFixed(1)} s wall; same server, messages and concurrency, no domain logic, no codec)`);
+    console.log(`engine / bare              ${(bare.seconds / seconds).toFixed(2)}x (goal: at least 0.80x)`);
+  }
   console.log(
     `memory                     rss ${(memory.rss / 2 ** 20).toFixed(0)} MiB (${(rssBefore / 2 ** 20).toFixed(0)} MiB before the worker), heap used ${(memory.heapUsed / 2 ** 20).toFixed(0)} MiB, ${cases * 2} workflows open`,
   );
