@@ -37,7 +37,7 @@ beforeAll(async () => {
   // The URL is never used: spans go to the exporter given.
   tracing = await startTracing({ url: 'http://127.0.0.1:9/v1/traces' }, { serviceName: 'assessment-test', exporter });
   // The worker's own bundle, with the tracing interceptors (the shared one has none).
-  tracedBundle = await bundleWorkflows({ workflowsPath, tracing: true, logger: quietLogger });
+  tracedBundle = await bundleWorkflows({ workflowsPath, tracing: true });
   harness = await devServerHarness({ tracing, workflowBundle: tracedBundle });
   api = await startApi({ harness, tracing: true });
 }, 180_000);
@@ -205,12 +205,3 @@ describe('turning tracing on or off while cases are open', () => {
     expect(failures).toEqual([]);
   }, 120_000);
 });
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
