@@ -313,7 +313,12 @@ export interface PostgresEngineOptions {
   ephemeral?: boolean;
 }
 
-export async function startPostgresEngine(options: PostgresEngineOptions = {}): Promise<RunningServer> {
+export interface PostgresEngine extends RunningServer {
+  /** The size on disk of each of the server's databases (`pg_database_size`), in bytes. */
+  databaseBytes(): { temporal: number; visibility: number };
+}
+
+export async function startPostgresEngine(options: PostgresEngineOptions = {}): Promise<PostgresEngine> {
   const namespace = options.namespace ?? 'default';
   const build = await ensureTemporalServer();
   const pgBin = ensurePostgresBin();
@@ -406,6 +411,19 @@ export async function startPostgresEngine(options: PostgresEngineOptions = {}): 
     let stopped = false;
     return {
       address,
+      databaseBytes() {
+        const size = (database: string) =>
+          Number(
+            check(
+              spawnSync(join(pgBin, 'psql'), ['-h', '127.0.0.1', '-p', String(pgPort), '-U', DB_USER, '-d', database, '-tAc', `SELECT pg_database_size('${database}')`], {
+                env: { ...process.env, PGPASSWORD: password },
+                encoding: 'utf8',
+              }),
+              `psql pg_database_size(${database})`,
+            ).trim(),
+          );
+        return { temporal: size('temporal'), visibility: size('temporal_visibility') };
+      },
       async stop() {
         if (stopped) return;
         stopped = true;

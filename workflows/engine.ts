@@ -16,6 +16,7 @@ import {
   condition,
   patched,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -107,6 +108,16 @@ export const OPEN_PROMPTS_DUE_PATCH = 'open-prompts-due';
 export const OPEN_PROMPTS_MEMO_PATCH = 'open-prompts-memo';
 /** The patch since which outcomes start their follow-on (R-42 .. R-45, R-34): plans, trackers, consistency at sign-off. */
 export const OUTCOMES_FOLLOW_ON_PATCH = 'outcomes-follow-on';
+/**
+ * Issue 13. The SDK records each `patched()` as a marker and an upsert of the
+ * TemporalChangeVersion search attribute (a visibility write): a case started with all of
+ * the patches above wrote eight of each before its first prompt. A case started since this
+ * patch records this one marker, and every patch above holds for it. And its main loop
+ * writes search attributes and memo once each time it settles, not on every turn, and keeps
+ * the timer it armed for the next deadline instead of cancelling it and arming another on
+ * every message.
+ */
+export const QUIET_ENGINE_PATCH = 'quiet-engine';
 
 /**
  * What one workflow run takes through the `recordEvent` update, so that no sender can
@@ -174,13 +185,15 @@ export class CaseEngine {
    * concurrently, prompts always have due times, refused events do not use up their ids.
    * Read once, at the start, so a case keeps the behaviour it started with.
    */
-  readonly integrity: boolean = patched(DEADLINE_INTEGRITY_PATCH);
+  readonly integrity: boolean;
   /** Since the census-measures patch: the sign-off asks for the census items, and the census durations are search attributes. */
-  readonly censusMeasures: boolean = patched(CENSUS_MEASURES_PATCH);
+  readonly censusMeasures: boolean;
   /** Since the procedure-checks patch: the second reading's events, prompts, checklist items and deadlines (workflows/assessment-checks.ts). */
-  readonly procedureChecks: boolean = patched(PROCEDURE_CHECKS_PATCH);
+  readonly procedureChecks: boolean;
   /** Since the outcomes-follow-on patch: outcome consistency at sign-off, child in need plans, emergency action, specialist assessments. */
-  readonly outcomesFollowOn: boolean = patched(OUTCOMES_FOLLOW_ON_PATCH);
+  readonly outcomesFollowOn: boolean;
+  /** Started since QUIET_ENGINE_PATCH: every patch before it holds, with one marker for them all. */
+  readonly quiet: boolean;
   /**
    * How this case builds the ids of the child workflows it starts. Carried from the
    * referral when given (one case, one form: a case started before the change starts its
@@ -207,14 +220,29 @@ export class CaseEngine {
   private readonly promptsDueAttribute: boolean;
   /** Whether this case keeps its open prompts in its memo (read once at the start). */
   private readonly promptsMemo: boolean;
+  /** Quiet loop: the due time of the earliest timer armed and not yet fired. */
+  private armedTimerAt?: number;
   /** The open prompts as last written to the memo: nothing is written until the first prompt opens. */
   private lastPromptsMemo = '[]';
 
   constructor(options: { idScheme?: IdScheme } = {}) {
-    const collisionFree = patched(COLLISION_FREE_IDS_PATCH);
+    // A case started since QUIET_ENGINE_PATCH records that one marker; one started before
+    // it replays the markers it recorded, one by one, in the order it recorded them.
+    this.quiet = patched(QUIET_ENGINE_PATCH);
+    const since = (patchId: string) => this.quiet || patched(patchId);
+    this.integrity = since(DEADLINE_INTEGRITY_PATCH);
+    this.censusMeasures = since(CENSUS_MEASURES_PATCH);
+    this.procedureChecks = since(PROCEDURE_CHECKS_PATCH);
+    this.outcomesFollowOn = since(OUTCOMES_FOLLOW_ON_PATCH);
+    const collisionFree = since(COLLISION_FREE_IDS_PATCH);
     this.idScheme = options.idScheme ?? (collisionFree ? 'collision-free' : 'hyphenated');
-    this.promptsDueAttribute = patched(OPEN_PROMPTS_DUE_PATCH);
-    this.promptsMemo = patched(OPEN_PROMPTS_MEMO_PATCH);
+    this.promptsDueAttribute = since(OPEN_PROMPTS_DUE_PATCH);
+    this.promptsMemo = since(OPEN_PROMPTS_MEMO_PATCH);
+  }
+
+  /** A patch a workflow checks later in its life: holds for a case started since QUIET_ENGINE_PATCH without a marker of its own. */
+  since(patchId: string): boolean {
+    return this.quiet || patched(patchId);
   }
 
   now(): string {
@@ -595,6 +623,7 @@ export class CaseEngine {
    * work is queued or running.
    */
   private async runConcurrently(done: () => boolean): Promise<void> {
+    if (this.quiet) return this.runQuietly(done);
     for (;;) {
       this.startQueuedJobs();
       this.fireDueDeadlines();
@@ -612,6 +641,41 @@ export class CaseEngine {
         this.clockFloor = Math.max(this.clockFloor, next);
       }
     }
+  }
+
+  /**
+   * The concurrent loop as it runs since QUIET_ENGINE_PATCH. Search attributes and memo are
+   * written when the loop is about to wait (or return), so once for all that one workflow
+   * task changed. A timer armed for the next deadline is kept while that deadline stands,
+   * and woken early by a message the loop simply waits again: only a deadline earlier than
+   * every armed timer arms a new one. A timer that fires says its time has come (the clock
+   * floor), whether or not its deadline is still wanted.
+   */
+  private async runQuietly(done: () => boolean): Promise<void> {
+    for (;;) {
+      this.startQueuedJobs();
+      this.fireDueDeadlines();
+      if (this.keyedJobs.length > 0 || this.urgentKeyedJobs.length > 0) continue;
+      this.syncSearchAttributes();
+      if (done() && this.inFlight === 0) return;
+      const next = this.nextDeadline();
+      this.wake = false;
+      if (next !== undefined && (this.armedTimerAt === undefined || next < this.armedTimerAt)) this.armTimer(next);
+      await condition(() => this.wake || (done() && this.inFlight === 0));
+    }
+  }
+
+  private armTimer(at: number): void {
+    this.armedTimerAt = at;
+    sleep(Math.max(1, at - this.clock())).then(
+      () => {
+        this.clockFloor = Math.max(this.clockFloor, at);
+        if (this.armedTimerAt === at) this.armedTimerAt = undefined;
+        this.wake = true;
+      },
+      // Cancelled with the workflow: the loop's own wait ends it.
+      () => undefined,
+    );
   }
 
   /** Workflow time, never earlier than the latest deadline whose timer has fired. */

@@ -5,7 +5,7 @@
  * The working calendar (bank holidays, UTC offsets) is loaded once here, by activity, so
  * the history records it, and handed to every child workflow.
  */
-import { getExternalWorkflowHandle, isCancellation, ParentClosePolicy, patched, startChild } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, isCancellation, ParentClosePolicy, startChild } from '@temporalio/workflow';
 import { ageInYears, isHomeless16Or17, localDateOf } from '../domain/assessment-rules';
 import { dutyDecisionCountsHours, youngPersonHomeless } from '../domain/procedure-checks';
 import type { DomainEvent } from '../domain/events';
@@ -341,7 +341,7 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
   const dutyPrompt = engine.raisePrompt('duty-decision', 'R-1', { dueBy: dutyDecisionDueAt, escalatedByWorkflow: true });
   // Added after the first release: referrals already running replay without it (patched()
   // is false for them), new ones tell the duty manager at once when a child may be at risk.
-  if (patched('notify-duty-manager-of-child-protection-referral') && input.childProtectionConcern) {
+  if (engine.since('notify-duty-manager-of-child-protection-referral') && input.childProtectionConcern) {
     outbound.notify('manager', 'child-protection-referral-received', 'R-1', { promptId: dutyPrompt.promptId }, true);
   }
   engine.setDeadline('duty-decision', dutyDecisionDueAt, () => {

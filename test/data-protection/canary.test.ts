@@ -20,7 +20,7 @@ import { assertBundleEncodesFailures, bundleWorkflows, createWorker } from '../.
 import { testCodec } from '../support/payload-keys';
 import { devServerHarness, type DevServerHarness } from '../support/temporal';
 import { decodedText, findPayloads, flatten, rawConnection, rawHistory, text, type HistoryEvent } from './raw';
-import { CENSUS_MEASURES_PATCH, COLLISION_FREE_IDS_PATCH, DEADLINE_INTEGRITY_PATCH, OPEN_PROMPTS_DUE_PATCH, OPEN_PROMPTS_MEMO_PATCH, OUTCOMES_FOLLOW_ON_PATCH, PROCEDURE_CHECKS_PATCH } from '../../workflows/engine';
+import { CENSUS_MEASURES_PATCH, COLLISION_FREE_IDS_PATCH, DEADLINE_INTEGRITY_PATCH, OPEN_PROMPTS_DUE_PATCH, OPEN_PROMPTS_MEMO_PATCH, OUTCOMES_FOLLOW_ON_PATCH, PROCEDURE_CHECKS_PATCH, QUIET_ENGINE_PATCH } from '../../workflows/engine';
 import { assessmentWorkflowId } from '../../domain/ids';
 import { decideUpdate } from '../../workflows/messages';
 import type { AssessmentState } from '../../workflows/assessment';
@@ -82,7 +82,7 @@ function assertNoMarker(stored: unknown): void {
 function assertPayloadsEncrypted(history: HistoryEvent[]): number {
   const patchMarkers = findPayloads(history).filter((found) => /markerRecordedEventAttributes\.details\.patch-data/.test(found.path));
   for (const { path, payload } of patchMarkers) {
-    const patchIds = [DEADLINE_INTEGRITY_PATCH, COLLISION_FREE_IDS_PATCH, CENSUS_MEASURES_PATCH, OPEN_PROMPTS_DUE_PATCH, OPEN_PROMPTS_MEMO_PATCH, PROCEDURE_CHECKS_PATCH, OUTCOMES_FOLLOW_ON_PATCH, 'notify-duty-manager-of-child-protection-referral'];
+    const patchIds = [DEADLINE_INTEGRITY_PATCH, COLLISION_FREE_IDS_PATCH, CENSUS_MEASURES_PATCH, OPEN_PROMPTS_DUE_PATCH, OPEN_PROMPTS_MEMO_PATCH, PROCEDURE_CHECKS_PATCH, OUTCOMES_FOLLOW_ON_PATCH, QUIET_ENGINE_PATCH, 'notify-duty-manager-of-child-protection-referral'];
     expect(JSON.parse(text(payload.data)) as { id: string }, path).toMatchObject({ id: expect.toBeOneOf(patchIds) });
     expect(text(payload.data), path).not.toContain(MARKER);
   }
