@@ -11,6 +11,10 @@
  *   SCALE_API_SAMPLES (default 100)  reads, events and decisions timed, each on its own cases
  *   SCALE_TIMER_PROBES (default 20)  cases whose allocation falls due during the measuring
  *   SCALE_WAIT_MINUTES (default 240) how long to wait for the worker to catch up
+ *   SCALE_BACKLOG (default 1000)     cases started and not yet through their first task, at most
+ *   SCALE_WORKER (default compiled)  `compiled`: the worker as the image runs it (`npm run build`'s
+ *                                    output under .data/bench-scale-build, plain node); `source`:
+ *                                    from the TypeScript through tsx
  *   SCALE_DATA_DIR                   PostgreSQL's data (default: a new temporary directory,
  *                                    removed at the end); fsync stays on, as in production
  *   TEMPORAL_ENGINE=dev              the dev server (SQLite) instead, for a quick look
@@ -50,6 +54,7 @@ import type { AssessmentInput } from '../domain/process';
 import { ChildRefKey } from '../workflows/search-attributes';
 import { percentile } from './latency-summary';
 import { freePort, startDevServer, stopProcess, type RunningServer } from './temporal';
+import { build } from './build';
 import { startPostgresEngine, type PostgresEngine } from './temporal-postgres';
 
 const whole = (name: string, fallback: number, min = 1): number => {
@@ -64,6 +69,7 @@ const workerCache = whole('SCALE_WORKER_CACHE', 1000, 10);
 const apiSamples = whole('SCALE_API_SAMPLES', 100);
 const timerProbes = whole('SCALE_TIMER_PROBES', 20, 0);
 const waitMinutes = whole('SCALE_WAIT_MINUTES', 240);
+const backlog = whole('SCALE_BACKLOG', 1000);
 const engineKind = process.env.TEMPORAL_ENGINE === 'dev' ? 'dev' : 'postgres';
 const SECRET = randomBytes(32).toString('base64');
 const repoRoot = resolve(__dirname, '..');
@@ -86,7 +92,8 @@ async function main(): Promise<void> {
   const codec = new AesGcmPayloadCodec([key]);
   const metricsPort = await freePort();
   const workerLog = join(dataDir, 'worker.log');
-  const worker = startWorker({
+  const workerMain = await workerEntry();
+  const worker = startWorker(workerMain, {
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_TASK_QUEUE: taskQueue,
     PAYLOAD_KEYS: `${key.id}:${key.key.toString('base64')}`,
@@ -106,6 +113,14 @@ async function main(): Promise<void> {
     if (!process.env.SCALE_DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
   };
 
+  // Ctrl-C or a kill: the worker, the server and PostgreSQL stop with this process (an
+  // exit by signal runs no 'exit' handler).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`${signal}: stopping`);
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
   try {
     const client = await connectClient(server.address, 'default', codec);
     const app = createApp({
@@ -190,36 +205,52 @@ async function main(): Promise<void> {
 
     // ---- open ----
     const openStart = Date.now();
-    // The allocations of the cases not back-dated fall due over the time the opening is expected to take (about 50 a second).
-    const spreadMs = Math.max(120_000, (cases / 50) * 1000);
+    // One case in ten was received long ago: its allocation, completion and statutory
+    // deadlines have passed and fire as it starts. One in five has its allocation fall due
+    // during the opening (spread over the time it is expected to take, at about 30 cases a
+    // second), so timers keep firing under the load of the opening. The rest were received
+    // today and fall due after the run, as most open assessments on any day.
+    const spreadMs = Math.max(120_000, (cases / 30) * 1000);
     let dueDuringRun = 0;
-    console.log(`opening ${cases} assessments, ${concurrency} starts at once, over ${teamCount} teams; half back-dated, half with their allocation due over the next ${seconds(spreadMs)}`);
+    console.log(`opening ${cases} assessments, ${concurrency} starts at once, over ${teamCount} teams: 10% back-dated 100 days and more, 20% with their allocation due over the next ${seconds(spreadMs)}, 70% received today`);
     const opening = performance.now();
     let started = 0;
+    // Opened as fast as the engine takes them, no faster: starts wait while more than
+    // SCALE_BACKLOG cases have not had their first task done. Unpaced, the server takes
+    // starts several times faster than it runs their tasks, and the deadlines that fall due
+    // meanwhile would wait behind the opening's own backlog.
+    let firstTasksDone = 0;
+    const countFirstTasksDone = async () => {
+      firstTasksDone = (await client.workflow.count(`TaskQueue = '${taskQueue}' AND OpenPromptKinds = 'allocation'`)).count;
+      return firstTasksDone;
+    };
+    const pacing = setInterval(() => void countFirstTasksDone().catch(() => undefined), 2_000);
     const progress = setInterval(() => {
       void (async () => {
         const memory = await scrape().catch(() => undefined);
-        const done = await client.workflow.count(`TaskQueue = '${taskQueue}' AND OpenPromptKinds = 'allocation'`).catch(() => undefined);
-        console.log(`  ${seconds(performance.now() - opening)}: ${started} started, ${done?.count ?? '?'} with their first task done; worker rss ${memory ? (memory.rss / MiB).toFixed(0) : '?'} MiB`);
+        console.log(`  ${seconds(performance.now() - opening)}: ${started} started, ${firstTasksDone} with their first task done; worker rss ${memory ? (memory.rss / MiB).toFixed(0) : '?'} MiB`);
       })();
-    }, 30_000);
+    }, 60_000);
     try {
       await mapLimited(
         Array.from({ length: cases }, (_, index) => index),
         concurrency,
         async (index) => {
-          const backDated = index % 2 === 0;
           let receivedAtMs: number;
           let decidedAtMs: number;
-          if (backDated) {
+          if (index % 10 === 0) {
             receivedAtMs = openStart - (100 + (index % 50)) * DAY_MS;
             decidedAtMs = receivedAtMs + 3_600_000;
-          } else {
+          } else if (index % 10 === 1 || index % 10 === 2) {
             const dueMs = openStart + 60_000 + Math.floor((index / cases) * spreadMs);
             decidedAtMs = decidedFor(dueMs);
             if (addWorkingDays(calendar, decidedAtMs, allocationDays) === dueMs) dueDuringRun += 1;
             receivedAtMs = decidedAtMs - 3_600_000;
+          } else {
+            receivedAtMs = openStart - 3_600_000;
+            decidedAtMs = openStart - 1_800_000;
           }
+          while (started - firstTasksDone > backlog) await sleep(250);
           await start(inputFor(`SCALE-${run}-${index + 1}`, teamName(index), receivedAtMs, decidedAtMs));
           started += 1;
         },
@@ -228,13 +259,14 @@ async function main(): Promise<void> {
       console.log(`started ${cases} in ${seconds(startedMs)} (${(cases / (startedMs / 1000)).toFixed(1)} a second)`);
       const deadline = performance.now() + waitMinutes * 60_000;
       for (;;) {
-        const { count } = await client.workflow.count(`TaskQueue = '${taskQueue}' AND OpenPromptKinds = 'allocation'`);
+        const count = await countFirstTasksDone();
         if (count >= cases) break;
         if (performance.now() > deadline) throw new Error(`after ${waitMinutes} minutes only ${count} of ${cases} cases had their first task done`);
         await sleep(5_000);
       }
     } finally {
       clearInterval(progress);
+      clearInterval(pacing);
     }
     const openedMs = performance.now() - opening;
     const bytesOpen = databaseBytes();
@@ -376,12 +408,22 @@ async function main(): Promise<void> {
   }
 }
 
-function startWorker(env: Record<string, string>, logFile: string): ChildProcess {
+/** The worker's command line after node: compiled (built now) or from source. */
+async function workerEntry(): Promise<string[]> {
+  if (process.env.SCALE_WORKER === 'source') return ['--import', 'tsx', join(repoRoot, 'worker', 'main.ts')];
+  if (process.env.SCALE_WORKER !== undefined && process.env.SCALE_WORKER !== 'compiled') throw new Error('SCALE_WORKER must be compiled or source');
+  // Inside the repository, so that node finds the dependencies in its node_modules.
+  const { outDir } = await build({ outDir: join(repoRoot, '.data', 'bench-scale-build'), log: () => undefined });
+  console.log(`worker: compiled (npm run build) in ${outDir}`);
+  return [join(outDir, 'worker', 'main.js')];
+}
+
+function startWorker(entry: string[], env: Record<string, string>, logFile: string): ChildProcess {
   // SCALE_WORKER_NODE_ARGS: extra node options for the worker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = (process.env.SCALE_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const worker = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(repoRoot, 'worker', 'main.ts')], {
+  const worker = spawn(process.execPath, [...nodeArgs, ...entry], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    env: workerEnvironment(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(logFile);
@@ -392,6 +434,17 @@ function startWorker(env: Record<string, string>, logFile: string): ChildProcess
   });
   process.once('exit', () => worker.kill('SIGKILL'));
   return worker;
+}
+
+/**
+ * This process's environment with the run's settings, less what would send the worker's
+ * notifications elsewhere than its local outbox (CI exports a throwaway webhook for the
+ * compose check) or trace them.
+ */
+function workerEnvironment(settings: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...settings };
+  for (const name of ['OUTBOUND_WEBHOOK_URL', 'OUTBOUND_WEBHOOK_SECRET', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'WORKFLOW_BUNDLE_PATH']) delete env[name];
+  return env;
 }
 
 interface WorkerMetrics {
