@@ -16,6 +16,7 @@
  * start, a query until a prompt is open before each decision, one update per decision and
  * event). The ratio of the two throughputs is printed (issue 13's goal: at least 0.8x).
  *   BENCH_BARE=0                    skips the denominator
+ *   TEMPORAL_ENGINE=postgres        on Temporal server on PostgreSQL 15 instead of the dev server
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -34,7 +35,8 @@ import { Worker } from '@temporalio/worker';
 import { createWorker } from '../worker/worker';
 import { bareCaseWorkflow, barePromptQuery, bareStepUpdate } from './bench/bare-workflow';
 import { latencySummary } from './latency-summary';
-import { startDevServer } from './temporal';
+import { freePort, startDevServer } from './temporal';
+import { startPostgresEngine } from './temporal-postgres';
 import { childInNeedPlan } from '../test/support/child-in-need-plan-example';
 
 const cases = Number(process.env.BENCH_CASES ?? 100);
@@ -106,7 +108,10 @@ async function promptOf(handle: WorkflowHandle, kind: string): Promise<Prompt> {
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const server = await startDevServer({});
+  // TEMPORAL_ENGINE=postgres: the production engine (a throwaway database), else the dev server.
+  const onPostgres = process.env.TEMPORAL_ENGINE === 'postgres';
+  const server = onPostgres ? await startPostgresEngine({ ephemeral: true, port: await freePort() }) : await startDevServer({});
+  console.log(`engine: ${onPostgres ? 'Temporal server on PostgreSQL 15 (throwaway database, fsync off)' : 'dev server (SQLite, in memory)'}`);
   const bare = withBare ? await bareThroughput(server.address) : undefined;
   const connection = await connectWorkerConnection(server.address);
   const taskQueue = `bench-${randomUUID()}`;
