@@ -1,6 +1,8 @@
 import Holidays from 'date-holidays';
 import { DateTime } from 'luxon';
-import type { WorkingCalendar } from '../domain/working-days';
+import { authorityPolicySchema } from '../domain/policy';
+import type { ReferralRequest } from '../domain/referral';
+import { caseCalendarYears, type WorkingCalendar } from '../domain/working-days';
 
 const regionCodes = {
   'england-and-wales': ['GB', 'ENG'],
@@ -66,4 +68,14 @@ function computeWorkingCalendar(request: CalendarRequest): WorkingCalendar {
     fromYear: request.fromYear,
     toYear: request.toYear,
   };
+}
+
+/**
+ * The working calendar a referral's workflow would load by activity (its policy's region
+ * and time zone, the case's years), built by the API and passed in with the start, so that
+ * the duty decision prompt opens in the workflow's first task (workflows/referral.ts).
+ */
+export function referralWorkingCalendar(input: Pick<ReferralRequest, 'receivedAt' | 'policy'>, nowMs: number): WorkingCalendar {
+  const policy = authorityPolicySchema.parse(input.policy ?? {});
+  return buildWorkingCalendar({ region: policy.bankHolidayRegion, timeZone: policy.timeZone, ...caseCalendarYears(Date.parse(input.receivedAt), nowMs) });
 }

@@ -40,7 +40,8 @@ export async function submitDecision(
   try {
     const accepted = await handle.executeUpdate(decideUpdate, { args: request ? [decision, request] : [decision] });
     ctx.promptListings.answered(promptId);
-    return accepted;
+    // A case started since the quiet-engine patch leaves its state out of the update's result (kept in history).
+    return 'state' in accepted ? accepted : { ...accepted, state: await handle.query(stateQuery) };
   } catch (error) {
     const repeated = repeatedAnswer(error);
     if (repeated) return repeated;

@@ -112,3 +112,18 @@ export function endOfLocalDay(calendar: WorkingCalendar, fromMs: number): number
 export function shiftLocalDate(dateKey: string, days: number): string {
   return new Date(Date.parse(`${dateKey}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
+
+/**
+ * The years a case's working calendar covers: from the year before its referral to three
+ * years after the later of the referral and today (a back-dated referral's case runs until
+ * years from now, so no working day of today is counted from weekends alone).
+ */
+export function caseCalendarYears(receivedAtMs: number, nowMs: number): { fromYear: number; toYear: number } {
+  const receivedYear = new Date(receivedAtMs).getUTCFullYear();
+  return { fromYear: receivedYear - 1, toYear: Math.max(receivedYear, new Date(nowMs).getUTCFullYear()) + 3 };
+}
+
+/** Whether a calendar someone else built serves a case: its region and time zone, and at least its years. */
+export function calendarServes(calendar: WorkingCalendar, wanted: { region: string; timeZone: string; fromYear: number; toYear: number }): boolean {
+  return calendar.region === wanted.region && calendar.timeZone === wanted.timeZone && calendar.fromYear <= wanted.fromYear && calendar.toYear >= wanted.toYear;
+}

@@ -412,7 +412,10 @@ export class CaseEngine {
         // recognised after any worker restart. Only state changes here, no command.
         const key = requestKeyOf(request);
         if (key) this.keyedAnswers.set(check.prompt.promptId, { ...key, decision: recorded });
-        return { accepted: true, promptId: check.prompt.promptId, duplicate: false, decision: recorded, state: handlers.state() };
+        // Since QUIET_ENGINE_PATCH the answer leaves the state out: the update's result is
+        // kept in history, and the whole state in every decision's result grew it without
+        // need. The API reads the state by query (api/decisions.ts).
+        return { accepted: true, promptId: check.prompt.promptId, duplicate: false, decision: recorded, ...(this.quiet ? {} : { state: handlers.state() }) };
       },
       {
         validator: (input, request?: DecisionRequestKey) => {

@@ -15,7 +15,7 @@ import type { AssessmentInput, AssessmentResult, ConsentStatus, Track } from '..
 import type { AnyDecision, Prompt } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
 import type { ReferralInput, ReferralRequest } from '../domain/referral';
-import { addHours, addWorkingDays, type WorkingCalendar } from '../domain/working-days';
+import { addHours, addWorkingDays, calendarServes, caseCalendarYears, type WorkingCalendar } from '../domain/working-days';
 import { loadWorkingCalendar } from './activity-proxies';
 import { assessmentWorkflow } from './assessment';
 import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
@@ -71,7 +71,10 @@ export interface ReferralState {
 }
 
 /** Takes the request as sent (its policy partial or absent): the defaults are filled in and pinned here. */
-export async function referralWorkflow(input: ReferralRequest): Promise<ReferralState> {
+/** What the referral workflow is started with: the request, and the working calendar the API built for it (absent from older starts). */
+export type ReferralStart = ReferralRequest & { workingCalendar?: WorkingCalendar };
+
+export async function referralWorkflow(input: ReferralStart): Promise<ReferralState> {
   const engine = new CaseEngine();
   const outbound = createOutbound(engine, { referralId: input.referralId });
   // The policy in force when the referral arrived is pinned for the life of the case.
@@ -314,8 +317,12 @@ export async function referralWorkflow(input: ReferralRequest): Promise<Referral
   const receivedYear = new Date(receivedAtMs).getUTCFullYear();
   // A back-dated (migrated) referral's case runs from its receipt until years from now:
   // the calendar covers both, so no working day of today is counted from weekends alone.
-  const toYear = (engine.integrity ? Math.max(receivedYear, new Date(Date.now()).getUTCFullYear()) : receivedYear) + 3;
-  const calendar = await loadWorkingCalendar({ region: policy.bankHolidayRegion, timeZone: policy.timeZone, fromYear: receivedYear - 1, toYear });
+  const years = engine.integrity ? caseCalendarYears(receivedAtMs, Date.now()) : { fromYear: receivedYear - 1, toYear: receivedYear + 3 };
+  const wanted = { region: policy.bankHolidayRegion, timeZone: policy.timeZone, ...years };
+  // Since the quiet-engine patch the API passes the calendar in with the referral, so the
+  // duty decision prompt opens in the first workflow task, not after an activity's round
+  // trip; one that does not serve this case (or none) is loaded as before.
+  const calendar = engine.quiet && input.workingCalendar && calendarServes(input.workingCalendar, wanted) ? input.workingCalendar : await loadWorkingCalendar(wanted);
   const referralDate = localDateOf(calendar, receivedAtMs);
   loaded.calendar = calendar;
   applyPromptTiming(engine, calendar, policy, outbound);

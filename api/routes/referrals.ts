@@ -4,6 +4,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { referralWorkflowId } from '../../domain/ids';
 import { referralInputSchema } from '../../domain/referral';
+import { referralWorkingCalendar } from '../../activities/calendar';
 import { stateQuery } from '../../workflows/messages';
 import { referralWorkflow } from '../../workflows/referral';
 import { LocalAuthorityKey, ManagerIdKey, ReferralIdKey, TeamKey } from '../../workflows/search-attributes';
@@ -46,7 +47,8 @@ export function referralRoutes(ctx: RouteContext): Router {
         await ctx.client.workflow.start(referralWorkflow, {
           workflowId,
           taskQueue: ctx.taskQueue,
-          args: [input],
+          // Passed in, so that the duty decision prompt opens in the workflow's first task.
+          args: [{ ...input, workingCalendar: referralWorkingCalendar(input, ctx.now().getTime()) }],
           memo: { [INPUT_HASH_MEMO]: hash },
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
@@ -95,3 +97,4 @@ export function referralRoutes(ctx: RouteContext): Router {
 
   return router;
 }
+

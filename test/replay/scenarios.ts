@@ -10,6 +10,7 @@ import type { AssessmentState } from '../../workflows/assessment';
 import type { ManagerDecision } from '../../domain/prompts';
 import { decideUpdate, eventSignal, stateQuery, type DecisionRequestKey } from '../../workflows/messages';
 import { referralWorkflow } from '../../workflows/referral';
+import { referralWorkingCalendar } from '../../activities/calendar';
 import { allMet, childInNeedPlan, DAY_MS, HOUR_MS, iso, type AssessmentHarness } from '../support/assessment-harness';
 import { FIRST_VISIT_INFORMATION, procedureFieldwork } from '../support/procedure-fieldwork';
 
@@ -49,11 +50,23 @@ async function send(harness: AssessmentHarness, handle: WorkflowHandle, event: R
 
 const unique = () => `${Date.now().toString(36).toUpperCase()}${(eventCount += 1)}`;
 
-function startReferral(harness: AssessmentHarness, referralId: string, receivedAt: string, childProtectionConcern = false) {
+/** Started as the API starts it: with the working calendar passed in. */
+async function startReferral(harness: AssessmentHarness, referralId: string, receivedAt: string, childProtectionConcern = false) {
   return harness.env.client.workflow.start(referralWorkflow, {
     workflowId: referralWorkflowId(referralId),
     taskQueue: harness.taskQueue,
-    args: [{ referralId, receivedAt, referrerType: 'health', childProtectionConcern, team: 'TEAM-1', managerId: 'MGR-1', children: [{ childRef: 'C-1', dateOfBirth: '2014-02-01' }] }],
+    args: [
+      {
+        referralId,
+        receivedAt,
+        referrerType: 'health',
+        childProtectionConcern,
+        team: 'TEAM-1',
+        managerId: 'MGR-1',
+        children: [{ childRef: 'C-1', dateOfBirth: '2014-02-01' }],
+        workingCalendar: referralWorkingCalendar({ receivedAt }, await harness.now()),
+      },
+    ],
   });
 }
 

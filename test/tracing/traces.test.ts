@@ -87,14 +87,6 @@ describe('traces across API, client, workflow and activity', () => {
     expect(start?.parentSpanId).toBe(server.spanContext().spanId);
     expect(start?.attributes.temporalWorkflowId).toBe(workflowId);
 
-    // In the worker: the activity the workflow schedules at once (the working calendar), in the same trace.
-    const runActivity = await flushedSpan(() => named('RunActivity:loadWorkingCalendar', traceId)[0]);
-    expect(runActivity.attributes).toMatchObject({ temporalWorkflowId: workflowId });
-    // The workflow's span of it ends when the workflow has the result, a task later.
-    const startActivity = await flushedSpan(() => parentOf(runActivity));
-    expect(startActivity.name).toBe('StartActivity:loadWorkingCalendar');
-    expect(startActivity.spanContext().traceId).toBe(traceId);
-
     // A decision closes the referral: its request's trace reaches the workflow's update handler.
     expect((await api.call('POST', `/v1/referrals/${referralId}/events`, { token: system, body: consentEvent('EV-T1') })).status).toBe(202);
     // The same event again: the workflow's validator refuses the repeat. Its span says so by
@@ -117,6 +109,16 @@ describe('traces across API, client, workflow and activity', () => {
     expect(startUpdate?.parentSpanId).toBe(decisionServer.spanContext().spanId);
     const handleUpdate = await flushedSpan(() => named('HandleUpdate:decide', decisionTrace)[0]);
     expect(handleUpdate.parentSpanId).toBe(startUpdate?.spanContext().spanId);
+
+    // In the worker: the activity the workflow schedules once the referral is closed (the
+    // referrer is told), in the referral's trace. (The API passes the working calendar in with
+    // the start, so the referral has no activity before its duty decision.)
+    const runActivity = await flushedSpan(() => named('RunActivity:notify', traceId)[0]);
+    expect(runActivity.attributes).toMatchObject({ temporalWorkflowId: workflowId });
+    // The workflow's span of it ends when the workflow has the result, a task later.
+    const startActivity = await flushedSpan(() => parentOf(runActivity));
+    expect(startActivity.name).toBe('StartActivity:notify');
+    expect(startActivity.spanContext().traceId).toBe(traceId);
 
     // The workflow's own span ends when the referral closes: the client's start is its parent,
     // and it is the parent of the activities it scheduled.

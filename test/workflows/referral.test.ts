@@ -8,6 +8,9 @@ import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages'
 import { referralWorkflow, type ReferralState } from '../../workflows/referral';
 import { AssessmentHarness, bornYearsAgo, DAY_MS, HOUR_MS, iso, useTimeSkippingHarness } from '../support/assessment-harness';
 import { addWorkingDaysIndependent } from '../support/independent-calendar';
+import { buildWorkingCalendar } from '../../activities/calendar';
+import { authorityPolicySchema } from '../../domain/policy';
+import { caseCalendarYears } from '../../domain/working-days';
 
 let env: TestWorkflowEnvironment;
 let harness: AssessmentHarness;
@@ -274,4 +277,42 @@ describe('referral workflow', () => {
     await harness.finish(child);
     await harness.finish(handle);
   });
+
+  it('a referral started with its working calendar (as the API starts it) opens its duty prompt without the calendar activity, at the same due time', async () => {
+    const now = await harness.now();
+    const policy = authorityPolicySchema.parse({});
+    const calendar = buildWorkingCalendar({ region: policy.bankHolidayRegion, timeZone: policy.timeZone, ...caseCalendarYears(now, now) });
+    // Received at the same instant, so that their due times can be compared.
+    const receivedAt = iso(now);
+    const withCalendar = await startReferral({ receivedAt, workingCalendar: calendar } as Partial<ReferralRequest>);
+    const loaded = await startReferral({ receivedAt });
+    const [given, fetched] = [await ready(withCalendar), await ready(loaded)];
+    expect(given.dutyDecisionDueAt).toBe(fetched.dutyDecisionDueAt);
+    expect(given.calendarYears).toEqual(fetched.calendarYears);
+    expect(await calendarActivities(withCalendar)).toBe(0);
+    expect(await calendarActivities(loaded)).toBe(1);
+    await harness.finish(withCalendar);
+    await harness.finish(loaded);
+  });
+
+  it('a working calendar passed in that does not serve the case (too few years, another region) is not used: the calendar is loaded by activity', async () => {
+    const now = await harness.now();
+    const policy = authorityPolicySchema.parse({});
+    const years = caseCalendarYears(now, now);
+    const short = buildWorkingCalendar({ region: policy.bankHolidayRegion, timeZone: policy.timeZone, fromYear: years.fromYear, toYear: years.toYear - 1 });
+    const scottish = buildWorkingCalendar({ region: 'scotland', timeZone: policy.timeZone, ...years });
+    for (const workingCalendar of [short, scottish]) {
+      const handle = await startReferral({ workingCalendar } as Partial<ReferralRequest>);
+      const current = await ready(handle);
+      expect(current.calendarYears).toEqual({ from: years.fromYear, to: years.toYear });
+      expect(await calendarActivities(handle)).toBe(1);
+      await harness.finish(handle);
+    }
+  });
 });
+
+/** How many times the referral ran the calendar activity. */
+async function calendarActivities(handle: ReferralHandle): Promise<number> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'loadWorkingCalendar').length;
+}
