@@ -3,7 +3,7 @@ import { assessmentWorkflowId } from '../../domain/ids';
 import { checklistItems } from '../../domain/prompts';
 import { eventually, newReferralId, startApi, type ApiUnderTest } from '../api/support';
 import { bornYearsAgo } from '../support/assessment-harness';
-import { FIRST_VISIT_INFORMATION, procedureFieldwork } from '../support/procedure-fieldwork';
+import { fieldworkToSubmission } from '../support/procedure-fieldwork';
 import { childInNeedPlan } from '../support/child-in-need-plan-example';
 
 /**
@@ -91,15 +91,7 @@ describe('a whole assessment through the API', () => {
     );
 
     // Fieldwork, as the case management system reports it.
-    const events = [
-      { type: 'child-seen', seenAlone: true, viewsRecorded: true },
-      { type: 'home-visited', bedroomSeen: true, informationGiven: FIRST_VISIT_INFORMATION },
-      { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true },
-      { type: 'agency-information-received', agency: 'education' },
-      { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] },
-      ...procedureFieldwork,
-      { type: 'assessment-submitted' },
-    ];
+    const events = fieldworkToSubmission;
     for (const [index, event] of events.entries()) {
       const answer = await json<{ accepted: boolean; duplicate: boolean }>(
         await api.call('POST', `/v1/assessments/${assessmentId}/events`, { token: system, body: { eventId: `EV-${referralId}-${index + 1}`, occurredAt: now(), actor: 'SW-4', ...event } }),

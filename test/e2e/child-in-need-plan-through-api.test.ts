@@ -4,7 +4,7 @@ import { checklistItems } from '../../domain/prompts';
 import { eventually, newReferralId, startApi, type ApiUnderTest } from '../api/support';
 import { bornYearsAgo } from '../support/assessment-harness';
 import { childInNeedPlan } from '../support/child-in-need-plan-example';
-import { FIRST_VISIT_INFORMATION, procedureFieldwork } from '../support/procedure-fieldwork';
+import { fieldworkToSubmission } from '../support/procedure-fieldwork';
 
 /**
  * R-43 / R-44 through the HTTP API on the real dev server: a referral goes to a child in
@@ -48,17 +48,6 @@ const promptOf = (workflowId: string, kind: string) =>
 
 const decide = async (promptId: string, body: Record<string, unknown>) =>
   json<{ state: Record<string, unknown> }>(await api.call('POST', `/v1/prompts/${promptId}/decision`, { token: manager, body: { rationale: 'recorded by the manager', ...body } }), 200);
-
-/** The fieldwork of a section 17 assessment up to its submission. */
-const fieldworkToSubmission = [
-  { type: 'child-seen', seenAlone: true, viewsRecorded: true },
-  { type: 'home-visited', bedroomSeen: true, informationGiven: FIRST_VISIT_INFORMATION },
-  { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true },
-  { type: 'agency-information-received', agency: 'education' },
-  { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] },
-  ...procedureFieldwork,
-  { type: 'assessment-submitted' },
-];
 
 describe('a child in need plan through the API', () => {
   it('R-44 a referral goes to a child in need plan with two reviews, and the plan closes with its census reason', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { checklistItems } from '../../domain/prompts';
 import { humanise } from '../../api/pages/render';
-import { FIRST_VISIT_INFORMATION, procedureFieldwork } from '../support/procedure-fieldwork';
+import { fieldworkToSubmission } from '../support/procedure-fieldwork';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assessmentWorkflowId, referralWorkflowId } from '../../domain/ids';
 import { eventually, newReferralId, referralBody, startApi, type ApiUnderTest } from '../api/support';
@@ -149,15 +149,7 @@ describe('the manager pages in Chromium', () => {
   });
 
   it('R-21 a sign-off with a checklist item not met and no reason is refused, naming the item in the error summary', async () => {
-    const events = [
-      { type: 'child-seen', seenAlone: true, viewsRecorded: true },
-      { type: 'home-visited', bedroomSeen: true, informationGiven: FIRST_VISIT_INFORMATION },
-      { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true },
-      { type: 'agency-information-received', agency: 'education' },
-      { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] },
-      ...procedureFieldwork,
-      { type: 'assessment-submitted' },
-    ];
+    const events = fieldworkToSubmission;
     for (const [index, event] of events.entries()) {
       await json(await api.call('POST', `/v1/assessments/${assessment}/events`, { token: system, body: { eventId: `EV-${referralId}-${index + 1}`, occurredAt: now(), actor: 'SW-4', ...event } }), 202);
     }

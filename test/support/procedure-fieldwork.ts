@@ -11,3 +11,14 @@ export const procedureFieldwork: Array<Record<string, unknown> & { type: string 
   { type: 'chronology-updated' },
   { type: 'development-stage-recorded' },
 ];
+
+/** The fieldwork of a section 17 assessment up to its submission, with every checklist item met. */
+export const fieldworkToSubmission: Array<Record<string, unknown> & { type: string }> = [
+  { type: 'child-seen', seenAlone: true, viewsRecorded: true },
+  { type: 'home-visited', bedroomSeen: true, informationGiven: FIRST_VISIT_INFORMATION },
+  { type: 'parent-seen', parentRef: 'PAR-1', relationship: 'mother', viewsRecorded: true },
+  { type: 'agency-information-received', agency: 'education' },
+  { type: 'analysis-completed', sources: ['SRC-1', 'SRC-2'] },
+  ...procedureFieldwork,
+  { type: 'assessment-submitted' },
+];
