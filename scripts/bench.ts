@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { referralWorkingCalendar } from '../activities/calendar';
 import { AesGcmPayloadCodec } from '../common/codec';
 import { connectClient, connectWorkerConnection } from '../common/temporal';
 import type { DomainEvent } from '../domain/events';
@@ -149,10 +150,12 @@ async function main(): Promise<void> {
       steps[step].push(now - mark);
       mark = now;
     };
+    const receivedAt = new Date().toISOString();
     const referral = await client.workflow.start(referralWorkflow, {
       workflowId: referralWorkflowId(referralId),
       taskQueue,
-      args: [{ referralId, receivedAt: new Date().toISOString(), referrerType: 'education', childProtectionConcern: false, children: [{ childRef: `C-${index}1` }] }],
+      // Started as the API starts it: the working calendar passed in (built once per process).
+      args: [{ referralId, receivedAt, referrerType: 'education', childProtectionConcern: false, children: [{ childRef: `C-${index}1` }], workingCalendar: referralWorkingCalendar({ receivedAt }, Date.now()) }],
     });
     lap('start');
     const duty = await promptOf(referral, 'duty-decision');
@@ -204,7 +207,7 @@ async function main(): Promise<void> {
   const memory = process.memoryUsage();
   const messages = cases * (1 + UPDATES_PER_CASE);
 
-  console.log(`\nBenchmark: ${cases} whole assessments, ${concurrency} in flight, dev server in memory, worker in this process, payloads encrypted`);
+  console.log(`\nBenchmark: ${cases} whole assessments, ${concurrency} in flight, ${onPostgres ? 'Temporal server on PostgreSQL 15' : 'dev server in memory'}, worker in this process, payloads encrypted`);
   for (const [name, samples] of Object.entries(steps)) console.log(latencySummary(name, samples));
   console.log(`throughput                 ${(cases / seconds).toFixed(2)} cases/s, ${(messages / seconds).toFixed(1)} messages/s (${seconds.toFixed(1)} s wall; ${1 + UPDATES_PER_CASE} messages and ${PROMPT_WAITS_PER_CASE} prompt waits a case)`);
   if (bare) {
