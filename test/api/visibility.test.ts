@@ -82,12 +82,14 @@ describe('GET /v1/reports/timeliness', () => {
     const localAuthority = `LA${Date.now().toString(36).toUpperCase()}9`;
     const team = 'TEAM-R1';
     // Referral workflows started with the attributes an assessment upserts as it completes:
-    // the report reads nothing else.
+    // the report reads nothing else. On a task queue no worker polls, so that no workflow
+    // code writes its own attributes over them (a referral sets Overdue from its duty
+    // decision as soon as it runs, which raced the listing below).
     const start = async (attributes: SearchAttributePair[]) => {
       const referralId = newReferralId();
       await api.harness.client.workflow.start(referralWorkflow, {
         workflowId: referralWorkflowId(referralId),
-        taskQueue: api.harness.taskQueue,
+        taskQueue: `${api.harness.taskQueue}-report-fixtures`,
         args: [referralInputSchema.parse(referralBody(referralId, { localAuthority, team }))],
         typedSearchAttributes: [{ key: LocalAuthorityKey, value: localAuthority }, { key: TeamKey, value: team }, ...attributes],
       });
