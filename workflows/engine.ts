@@ -111,7 +111,7 @@ export const OUTCOMES_FOLLOW_ON_PATCH = 'outcomes-follow-on';
 /**
  * Issue 13. The SDK records each `patched()` as a marker and an upsert of the
  * TemporalChangeVersion search attribute (a visibility write): a case started with all of
- * the patches above wrote eight of each before its first prompt. A case started since this
+ * the patches above wrote seven of each before its first prompt (a referral eight). A case started since this
  * patch records this one marker, and every patch above holds for it. And its main loop
  * writes search attributes and memo once each time it settles, not on every turn, and keeps
  * the timer it armed for the next deadline instead of cancelling it and arming another on
@@ -229,7 +229,7 @@ export class CaseEngine {
     // A case started since QUIET_ENGINE_PATCH records that one marker; one started before
     // it replays the markers it recorded, one by one, in the order it recorded them.
     this.quiet = patched(QUIET_ENGINE_PATCH);
-    const since = (patchId: string) => this.quiet || patched(patchId);
+    const since = (patchId: string) => this.since(patchId);
     this.integrity = since(DEADLINE_INTEGRITY_PATCH);
     this.censusMeasures = since(CENSUS_MEASURES_PATCH);
     this.procedureChecks = since(PROCEDURE_CHECKS_PATCH);
