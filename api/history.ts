@@ -63,8 +63,7 @@ export async function decodedHistories(
     if (seen.has(id)) continue;
     seen.add(id);
     if (id !== workflowId && !(await includeChild(id))) continue;
-    const history = await fetchHistory(client, id);
-    for (const event of history.events ?? []) {
+    for (const event of await fetchRuns(client, id)) {
       const decoded = await decodeEvent(converter, id, event);
       bytes += JSON.stringify(decoded).length;
       if (events.length >= limits.events || bytes > limits.bytes) {
@@ -81,14 +80,31 @@ export async function decodedHistories(
 }
 
 const GRPC_NOT_FOUND = 5;
+/** Runs of one workflow read back through its continuations (a child in need plan continues as new, issue 13). */
+const MAX_RUNS = 50;
+
+/**
+ * The events of a workflow's runs, oldest run first: the current run, then each run it
+ * continued from (its first event names it), so a continued case's timeline is whole.
+ */
+async function fetchRuns(client: Client, workflowId: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
+  const runs: temporal.api.history.v1.IHistoryEvent[][] = [];
+  let runId: string | undefined;
+  do {
+    const events = (await fetchHistory(client, workflowId, runId)).events ?? [];
+    runs.unshift(events);
+    runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  } while (runId && runs.length < MAX_RUNS);
+  return runs.flat();
+}
 
 /**
  * The handle's fetchHistory lets the raw gRPC error through (unlike describe or query), so
  * a workflow that does not exist is turned into the WorkflowNotFoundError the routes answer 404 for.
  */
-async function fetchHistory(client: Client, workflowId: string): Promise<temporal.api.history.v1.IHistory> {
+async function fetchHistory(client: Client, workflowId: string, runId?: string): Promise<temporal.api.history.v1.IHistory> {
   try {
-    return await client.workflow.getHandle(workflowId).fetchHistory();
+    return await client.workflow.getHandle(workflowId, runId).fetchHistory();
   } catch (error) {
     if ((error as { code?: unknown })?.code === GRPC_NOT_FOUND) throw new WorkflowNotFoundError(`no workflow ${workflowId}`, workflowId, undefined);
     throw error;
@@ -202,7 +218,10 @@ export function toTimeline(events: DecodedEvent[]): TimelineEntry[] {
     const base = { time: event.time, workflowId: event.workflowId, eventId: event.eventId };
     switch (event.type) {
       case 'WORKFLOW_EXECUTION_STARTED':
-        timeline.push({ ...base, what: `workflow ${a.workflowType?.name ?? ''} started` });
+        timeline.push({ ...base, what: a.continuedExecutionRunId ? `workflow ${a.workflowType?.name ?? ''} continued in a new run` : `workflow ${a.workflowType?.name ?? ''} started` });
+        break;
+      case 'WORKFLOW_EXECUTION_CONTINUED_AS_NEW':
+        timeline.push({ ...base, what: 'run handed over to a new run (continue-as-new: its history had grown to the bound)' });
         break;
       case 'WORKFLOW_EXECUTION_SIGNALED':
         timeline.push({ ...base, ...describeMessage(String(a.signalName), a.input as Args) });

@@ -75,6 +75,14 @@ export interface ChildInNeedPlanInput extends CaseContext {
   /** Who decided the outcome (the plan's manager may be another). */
   decidedBy: string;
   plan: ChildInNeedPlan;
+  /**
+   * Set by the plan's own run when it continues as new (issue 13): what the run before
+   * handed over. Absent when the plan starts. Its type is the workflow's (the engine's
+   * prompts, record and deadlines, and the plan's reviews, agencies and actions due).
+   */
+  continued?: unknown;
+  /** Lowers the engine's hand-over bound (tests only; production runs use the engine's default). */
+  continueAsNewAtHistoryEvents?: number;
 }
 
 /** The answers to a plan's review (a prompt of kind 'cin-plan-review'). */

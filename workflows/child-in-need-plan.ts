@@ -11,7 +11,8 @@ import type { DomainEvent } from '../domain/events';
 import { childInNeedPlanWorkflowId } from '../domain/ids';
 import type { AnyDecision, DecisionFor, Prompt } from '../domain/prompts';
 import type { RecordEntry } from '../domain/record';
-import { CaseEngine, type EventVerdict, type PendingDeadline } from './engine';
+import { continueAsNew } from '@temporalio/workflow';
+import { CaseEngine, type EngineCarryOver, type EventVerdict, type PendingDeadline } from './engine';
 import { createOutbound } from './outbound';
 import { applyPromptTiming } from './prompt-timing';
 import { CompletedAtKey, LocalAuthorityKey, ManagerIdKey, OverdueKey, ReferralIdKey, StageKey, TeamKey, TrackKey } from './search-attributes';
@@ -62,24 +63,40 @@ export interface ChildInNeedPlanState {
 
 type ReviewDecision = DecisionFor<'cin-plan-review'>;
 
+/** What an open plan's run hands to the run it continues as (issue 13): the engine's part and the plan's. */
+export interface ChildInNeedPlanCarryOver {
+  engine: EngineCarryOver;
+  reviews: PlanReview[];
+  agencies: ChildInNeedPlanState['agencies'];
+  actionsDue: string[];
+}
+
 export async function childInNeedPlanWorkflow(input: ChildInNeedPlanInput): Promise<ChildInNeedPlanResult> {
-  const engine = new CaseEngine({ idScheme: input.idScheme });
+  const continued = input.continued as ChildInNeedPlanCarryOver | undefined;
+  const engine = new CaseEngine({
+    idScheme: input.idScheme,
+    carriedOver: continued?.engine,
+    continueAsNewAt: input.continueAsNewAtHistoryEvents === undefined ? undefined : { historyEvents: input.continueAsNewAtHistoryEvents },
+  });
   const outbound = createOutbound(engine, { referralId: input.referralId, childRef: input.childRef });
   const { policy, calendar, plan } = input;
   const iso = (ms: number) => new Date(ms).toISOString();
   applyPromptTiming(engine, calendar, policy, outbound);
   engine.setDecisionsNotBefore(Date.parse(input.startedAt));
 
+  // A plan continues as new only while open.
   let stage: ChildInNeedPlanStage = 'open';
   let closedAt: string | undefined;
   let reasonForClosure: ChildInNeedPlanResult['reasonForClosure'];
   let steppedUpTo: string | undefined;
-  const reviews: PlanReview[] = [...new Set(plan.reviewDates)]
-    .map((date) => Date.parse(date))
-    .sort((a, b) => a - b)
-    .map((at) => ({ dueAt: iso(at), status: 'scheduled' as const }));
-  const agencies: ChildInNeedPlanState['agencies'] = planAgencies(plan).map((agencyRef) => ({ agencyRef }));
-  const actionsDue: string[] = [];
+  const reviews: PlanReview[] =
+    continued?.reviews ??
+    [...new Set(plan.reviewDates)]
+      .map((date) => Date.parse(date))
+      .sort((a, b) => a - b)
+      .map((at) => ({ dueAt: iso(at), status: 'scheduled' as const }));
+  const agencies: ChildInNeedPlanState['agencies'] = continued?.agencies ?? planAgencies(plan).map((agencyRef) => ({ agencyRef }));
+  const actionsDue: string[] = continued?.actionsDue ?? [];
 
   const nextScheduled = () =>
     reviews.filter((review) => review.status === 'scheduled').sort((a, b) => Date.parse(a.dueAt) - Date.parse(b.dueAt))[0];
@@ -220,25 +237,33 @@ export async function childInNeedPlanWorkflow(input: ChildInNeedPlanInput): Prom
     ],
   });
 
-  // R-43: the handover to the service holding the plan; R-44: the plan goes in writing to each agency.
-  outbound.caseRecord('cin-plan-started', {
-    origin: input.origin,
-    startedAt: input.startedAt,
-    decidedBy: input.decidedBy,
-    planManagerId: plan.planManagerId,
-    reviewDates: reviews.map((review) => review.dueAt),
-    agenciesToSend: agencies.map((agency) => agency.agencyRef),
-  });
-  outbound.notify('manager', 'cin-plan-started', 'R-43', { target: plan.planManagerId });
-  for (const review of reviews) scheduleReview(review);
+  if (!continued) {
+    // R-43: the handover to the service holding the plan; R-44: the plan goes in writing to each agency.
+    outbound.caseRecord('cin-plan-started', {
+      origin: input.origin,
+      startedAt: input.startedAt,
+      decidedBy: input.decidedBy,
+      planManagerId: plan.planManagerId,
+      reviewDates: reviews.map((review) => review.dueAt),
+      agenciesToSend: agencies.map((agency) => agency.agencyRef),
+    });
+    outbound.notify('manager', 'cin-plan-started', 'R-43', { target: plan.planManagerId });
+  }
+  // A continued run sets again the deadlines still pending: reviews still scheduled, actions not yet due.
+  for (const review of reviews) if (review.status === 'scheduled') scheduleReview(review);
   // A past review date (a plan from a migrated case) falls due at once: the engine fires it now.
   for (const action of plan.actions) {
+    if (actionsDue.includes(action.actionRef)) continue;
     engine.setDeadline(`cin-plan-action:${action.actionRef}`, Date.parse(action.dueBy), () => {
       actionsDue.push(action.actionRef);
       outbound.notify('manager', 'cin-plan-action-due', 'R-44', { target: action.actionRef });
     });
   }
 
-  await engine.run(() => stage !== 'open');
+  await engine.run(() => stage !== 'open', {
+    // A plan lasts months or years (a review every few months): its run hands over before its history grows long.
+    continueAsNew: (carriedOver) =>
+      continueAsNew<typeof childInNeedPlanWorkflow>({ ...input, continued: { engine: carriedOver, reviews, agencies, actionsDue } satisfies ChildInNeedPlanCarryOver }),
+  });
   return { status: (stage as ChildInNeedPlanStage) === 'closed' ? 'closed' : 'stepped-up', closedAt: closedAt!, ...(reasonForClosure ? { reasonForClosure } : {}) };
 }

@@ -12,6 +12,7 @@
  * started before the change replay the old, sequential loop unchanged.
  */
 import {
+  allHandlersFinished,
   ApplicationFailure,
   condition,
   patched,
@@ -120,6 +121,57 @@ export const OUTCOMES_FOLLOW_ON_PATCH = 'outcomes-follow-on';
 export const QUIET_ENGINE_PATCH = 'quiet-engine';
 
 /**
+ * Issue 13. The patch since which a workflow that offers a hand-over (`run`'s
+ * `continueAsNew`) continues as new once its run's history passes CONTINUE_AS_NEW_AT. It is
+ * checked only at that moment, so a run that never gets there records no marker; a run from
+ * before the change that had passed the bound replays as it ran and continues at its next
+ * live task.
+ */
+export const CONTINUE_AS_NEW_PATCH = 'continue-as-new';
+
+/**
+ * When a run hands over to a new one: the first bound reached. A workflow outside the
+ * worker's cache replays its whole history before it answers, so the bound keeps that
+ * replay short; and it keeps a run far under Temporal's own limits (2,000 updates a run,
+ * 51,200 events or 50 MB) and under EVENT_WRITE_LIMITS.perRun.
+ */
+export const CONTINUE_AS_NEW_AT: Readonly<ContinueAsNewBounds> = {
+  historyEvents: 2_000,
+  historyBytes: 4 * 1024 * 1024,
+  eventsReceived: 800,
+};
+
+export interface ContinueAsNewBounds {
+  historyEvents: number;
+  historyBytes: number;
+  /** Events taken through the handlers in this run (EVENT_WRITE_LIMITS.perRun refuses more at 1,000). */
+  eventsReceived: number;
+}
+
+/**
+ * What the engine hands to the run it continues as: everything it keeps but the
+ * workflow's own state. Deadlines are listed by name so that the next run can be checked
+ * to have set every one again (their effects are the workflow's code, not data).
+ */
+export interface EngineCarryOver {
+  prompts: Prompt[];
+  record: RecordEntry[];
+  seenEventIds: string[];
+  recentEventTimes: number[];
+  promptSequence: Array<[PromptKind, number]>;
+  keyedAnswers: Array<[string, KeyedAnswer]>;
+  failingDeliveries: number;
+  decisionsNotBefore?: number;
+  clockFloor: number;
+  deadlines: Array<{ name: string; at: number; setAt: number }>;
+  /** Runs before this one (1 for the first continuation). */
+  runsBefore: number;
+}
+
+/** How a workflow continues as new: it builds its input from the engine's carry-over and its own state, then calls `continueAsNew`. */
+export type ContinueAsNew = (carryOver: EngineCarryOver) => Promise<never>;
+
+/**
  * What one workflow run takes through the `recordEvent` update, so that no sender can
  * freeze a case (Temporal refuses every update once a run has had 2,000,
  * `history.maxTotalUpdates`, decisions included) or end it (a run whose history passes
@@ -143,7 +195,7 @@ export const EVENT_WRITE_LIMITS = {
   /**
    * A run whose history has grown past these (80% of Temporal's default hard limits, which
    * terminate the run) takes no more events (`history-full`, 503) until it is continued as
-   * new (planned in the scale issue): a case is never ended by what is sent to it.
+   * new (a child in need plan continues itself well before: CONTINUE_AS_NEW_AT): a case is never ended by what is sent to it.
    */
   historyEvents: 40_960,
   historyBytes: 40 * 1024 * 1024,
@@ -225,10 +277,18 @@ export class CaseEngine {
   /** The open prompts as last written to the memo: nothing is written until the first prompt opens. */
   private lastPromptsMemo = '[]';
 
-  constructor(options: { idScheme?: IdScheme } = {}) {
+  /** What the run before this one handed over (continue-as-new), until `run` has checked the deadlines were set again. */
+  private carriedOver?: EngineCarryOver;
+  /** Runs of this workflow before this one. */
+  readonly runsBefore: number;
+
+  constructor(options: { idScheme?: IdScheme; carriedOver?: EngineCarryOver; continueAsNewAt?: Partial<ContinueAsNewBounds> } = {}) {
     // A case started since QUIET_ENGINE_PATCH records that one marker; one started before
     // it replays the markers it recorded, one by one, in the order it recorded them.
     this.quiet = patched(QUIET_ENGINE_PATCH);
+    this.runsBefore = options.carriedOver?.runsBefore ?? 0;
+    this.continueAsNewAt = { ...CONTINUE_AS_NEW_AT, ...options.continueAsNewAt };
+    if (options.carriedOver) this.takeOver(options.carriedOver);
     const since = (patchId: string) => this.since(patchId);
     this.integrity = since(DEADLINE_INTEGRITY_PATCH);
     this.censusMeasures = since(CENSUS_MEASURES_PATCH);
@@ -238,6 +298,82 @@ export class CaseEngine {
     this.idScheme = options.idScheme ?? (collisionFree ? 'collision-free' : 'hyphenated');
     this.promptsDueAttribute = since(OPEN_PROMPTS_DUE_PATCH);
     this.promptsMemo = since(OPEN_PROMPTS_MEMO_PATCH);
+  }
+
+  private readonly continueAsNewAt: ContinueAsNewBounds;
+
+  /** Takes what the run before handed over; open prompts that were still watched are watched again. */
+  private takeOver(carried: EngineCarryOver): void {
+    this.carriedOver = carried;
+    this.prompts.push(...carried.prompts);
+    this.record.push(...carried.record);
+    for (const eventId of carried.seenEventIds) this.seenEventIds.add(eventId);
+    this.recentEventTimes.push(...carried.recentEventTimes);
+    for (const [kind, sequence] of carried.promptSequence) this.promptSequence.set(kind, sequence);
+    for (const [promptId, answer] of carried.keyedAnswers) this.keyedAnswers.set(promptId, answer);
+    this.failingDeliveries = carried.failingDeliveries;
+    this.decisionsNotBefore = carried.decisionsNotBefore;
+    this.clockFloor = carried.clockFloor;
+    const watched = new Set(carried.deadlines.map((deadline) => deadline.name));
+    for (const prompt of this.openPrompts()) if (watched.has(promptDeadline(prompt))) this.watchPrompt(prompt);
+  }
+
+  /** What this run hands to the next (see EngineCarryOver). */
+  carryOver(): EngineCarryOver {
+    return {
+      prompts: this.prompts,
+      record: this.record,
+      seenEventIds: [...this.seenEventIds],
+      recentEventTimes: this.recentEventTimes,
+      promptSequence: [...this.promptSequence.entries()],
+      keyedAnswers: [...this.keyedAnswers.entries()],
+      failingDeliveries: this.failingDeliveries,
+      ...(this.decisionsNotBefore !== undefined ? { decisionsNotBefore: this.decisionsNotBefore } : {}),
+      clockFloor: this.clockFloor,
+      deadlines: [...this.deadlines.entries()].map(([name, deadline]) => ({ name, at: deadline.at, setAt: deadline.setAt })),
+      runsBefore: this.runsBefore + 1,
+    };
+  }
+
+  /**
+   * A continued run must have set again every deadline the run before handed over, at the
+   * same time: a deadline lost in a hand-over would pass unnoticed. A missing one fails the
+   * workflow task (retried, and visible to operations) rather than the run going on without it.
+   */
+  private checkDeadlinesTakenOver(): void {
+    const carried = this.carriedOver;
+    if (!carried) return;
+    this.carriedOver = undefined;
+    const missing = carried.deadlines.filter((deadline) => this.deadlines.get(deadline.name)?.at !== deadline.at).map((deadline) => deadline.name);
+    if (missing.length > 0) throw new Error(`continued run lost deadlines: ${missing.join(', ')}`);
+    // Their lag is measured from when they were first set.
+    for (const deadline of carried.deadlines) this.deadlines.get(deadline.name)!.setAt = deadline.setAt;
+  }
+
+  /** The history length at which a replay declined to hand over (no marker there): not asked again in that task. */
+  private handOverDeclinedAt = -1;
+
+  /** Past the bound, idle (nothing queued or running, no handler part-way), and not declined in this workflow task. */
+  private readyToHandOver(): boolean {
+    return (
+      this.inFlight === 0 &&
+      this.keyedJobs.length === 0 &&
+      this.urgentKeyedJobs.length === 0 &&
+      workflowInfo().historyLength !== this.handOverDeclinedAt &&
+      this.pastContinueAsNewBound() &&
+      allHandlersFinished()
+    );
+  }
+
+  /** Whether this run has grown to the bound at which it hands over (CONTINUE_AS_NEW_AT, or the server's suggestion). */
+  private pastContinueAsNewBound(): boolean {
+    const info = workflowInfo();
+    return (
+      info.historyLength >= this.continueAsNewAt.historyEvents ||
+      info.historySize >= this.continueAsNewAt.historyBytes ||
+      info.continueAsNewSuggested ||
+      this.eventsReceived >= this.continueAsNewAt.eventsReceived
+    );
   }
 
   /** A patch a workflow checks later in its life: holds for a case started since QUIET_ENGINE_PATCH without a marker of its own. */
@@ -605,8 +741,9 @@ export class CaseEngine {
    * The main loop: runs queued work, fires deadlines that have come, and sleeps until the
    * next deadline or message. Returns when `done()` holds and no work is left.
    */
-  async run(done: () => boolean): Promise<void> {
-    if (this.integrity) return this.runConcurrently(done);
+  async run(done: () => boolean, options: { continueAsNew?: ContinueAsNew } = {}): Promise<void> {
+    this.checkDeadlinesTakenOver();
+    if (this.integrity) return this.runConcurrently(done, options.continueAsNew);
     for (;;) {
       await this.drain();
       this.fireDueDeadlines();
@@ -625,8 +762,8 @@ export class CaseEngine {
    * whatever a receiver or a child workflow does. Returns when `done()` holds and no
    * work is queued or running.
    */
-  private async runConcurrently(done: () => boolean): Promise<void> {
-    if (this.quiet) return this.runQuietly(done);
+  private async runConcurrently(done: () => boolean, continueAsNew?: ContinueAsNew): Promise<void> {
+    if (this.quiet) return this.runQuietly(done, continueAsNew);
     for (;;) {
       this.startQueuedJobs();
       this.fireDueDeadlines();
@@ -653,18 +790,29 @@ export class CaseEngine {
    * and woken early by a message the loop simply waits again: only a deadline earlier than
    * every armed timer arms a new one. A timer that fires says its time has come (the clock
    * floor), whether or not its deadline is still wanted.
+   *
+   * Given `continueAsNew`, a run past its bound hands over once it is idle: nothing queued
+   * or running (a delivery still being retried finishes in this run) and no handler part-way.
    */
-  private async runQuietly(done: () => boolean): Promise<void> {
+  private async runQuietly(done: () => boolean, continueAsNew?: ContinueAsNew): Promise<void> {
     for (;;) {
       this.startQueuedJobs();
       this.fireDueDeadlines();
       if (this.keyedJobs.length > 0 || this.urgentKeyedJobs.length > 0) continue;
       this.syncSearchAttributes();
       if (done() && this.inFlight === 0) return;
+      if (continueAsNew && this.readyToHandOver()) {
+        if (patched(CONTINUE_AS_NEW_PATCH)) return continueAsNew(this.carryOver());
+        // Replaying a run from before the patch that had passed its bound: it goes on as it
+        // ran, and is asked again at its next workflow task.
+        this.handOverDeclinedAt = workflowInfo().historyLength;
+      }
       const next = this.nextDeadline();
       this.wake = false;
       if (next !== undefined && (this.armedTimerAt === undefined || next < this.armedTimerAt)) this.armTimer(next);
-      await condition(() => this.wake || (done() && this.inFlight === 0));
+      // An update's handler counts as running until just after its answer: the hand-over
+      // waits for that, not for the next message.
+      await condition(() => this.wake || (done() && this.inFlight === 0) || (continueAsNew !== undefined && this.readyToHandOver()));
     }
   }
 

@@ -37,6 +37,12 @@ export const assessmentListQuerySchema = z
 
 export const historyQuerySchema = z.object({ format: z.enum(['timeline', 'raw']).default('timeline') }).strict();
 
+/**
+ * A workflow that has continued as new (a long-lived child in need plan, issue 13) has a
+ * closed row for each run before its current one: a listing shows the case once.
+ */
+const NOT_CONTINUED = `ExecutionStatus != 'ContinuedAsNew'`;
+
 /** The visibility query of a listing (pure, so it is unit-tested). */
 export function assessmentListQuery(params: z.infer<typeof assessmentListQuerySchema>, now: Date): string {
   const clauses = [`WorkflowType = ${literal(workflowTypes[params.type])}`];
@@ -56,8 +62,10 @@ export function assessmentListQuery(params: z.infer<typeof assessmentListQuerySc
       clauses.push(`ExecutionStatus = 'Running'`, `OpenPromptKinds IN (${promptKinds.map(literal).join(', ')})`);
       break;
     case 'completed':
-      clauses.push('CompletedAt IS NOT NULL');
+      clauses.push('CompletedAt IS NOT NULL', NOT_CONTINUED);
       break;
+    default:
+      clauses.push(NOT_CONTINUED);
   }
   if (params.team) clauses.push(`Team = ${literal(params.team)}`);
   if (params.track) clauses.push(`AssessmentTrack = ${literal(params.track)}`);

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchAttributePair } from '@temporalio/common';
-import { referralWorkflowId } from '../../domain/ids';
+import type { ChildInNeedPlanInput } from '../../domain/child-in-need-plan';
+import { childInNeedPlanWorkflowId, referralWorkflowId } from '../../domain/ids';
+import { defaultPolicy } from '../../domain/policy';
+import { childInNeedPlanWorkflow } from '../../workflows/child-in-need-plan';
+import { recordEventUpdate } from '../../workflows/messages';
+import { childInNeedPlan, testCalendar } from '../support/assessment-harness';
 import { referralInputSchema } from '../../domain/referral';
 import { referralWorkflow } from '../../workflows/referral';
 import {
@@ -67,6 +72,58 @@ describe('GET /v1/assessments', () => {
     await eventually(async () => ((await list(`type=referral&status=awaiting-decision&team=${team}`)).assessments.length === 2 ? true : undefined));
     // Assessments proper (the default type) are not referrals.
     expect((await list(`status=open&team=${team}`)).assessments).toHaveLength(0);
+  });
+
+  it('shows a child in need plan that has continued as new once, and its timeline across its runs (issue 13)', async () => {
+    const team = `TC${Date.now().toString(36).toUpperCase()}1`;
+    const referralId = newReferralId();
+    const now = Date.now();
+    const input: ChildInNeedPlanInput = {
+      referralId,
+      receivedAt: new Date(now - 30 * 86_400_000).toISOString(),
+      referrerType: 'health',
+      childProtectionConcern: false,
+      team,
+      managerId: 'MGR-3',
+      localAuthority: 'LA-1',
+      policy: defaultPolicy,
+      calendar: testCalendar(),
+      childRef: 'C-1',
+      origin: { kind: 'assessment' },
+      startedAt: new Date(now).toISOString(),
+      decidedBy: 'MGR-3',
+      plan: childInNeedPlan(now, [20, 60]),
+      continueAsNewAtHistoryEvents: 30,
+    };
+    const handle = await api.harness.client.workflow.start(childInNeedPlanWorkflow, {
+      workflowId: childInNeedPlanWorkflowId(referralId, 'C-1', { kind: 'assessment' }),
+      taskQueue: api.harness.taskQueue,
+      args: [input],
+    });
+    const firstRunId = (await handle.describe()).runId;
+    const eventIds = Array.from({ length: 16 }, (_, index) => `EV-CAN-${index + 1}`);
+    for (const [index, eventId] of eventIds.entries()) {
+      await handle.executeUpdate(recordEventUpdate, { args: [{ eventId, type: 'cin-plan-sent', agencyRef: index % 2 === 0 ? 'AG-1' : 'AG-2', occurredAt: new Date().toISOString(), actor: 'SW-1' }] });
+    }
+    await eventually(async () => ((await handle.describe()).runId !== firstRunId ? true : undefined));
+    // Each run before the current one keeps a closed row in visibility: the listing shows the plan once.
+    const rows = await eventually(async () => {
+      const page = await list(`type=child-in-need-plan&team=${team}`);
+      return page.assessments.length > 0 ? page.assessments : undefined;
+    });
+    expect(rows.map((row) => [row.workflowId, row.status])).toEqual([[handle.workflowId, 'RUNNING']]);
+    let runs = 0;
+    for await (const _ of api.harness.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) runs += 1;
+    expect(runs).toBeGreaterThan(1);
+
+    // The timeline reads back through the runs: every event received, and the hand-over.
+    const answer = await api.call('GET', `/v1/assessments/${handle.workflowId}/history`, { token: operations });
+    expect(answer.status).toBe(200);
+    const { timeline } = (await answer.json()) as { timeline: Array<{ what: string; ref?: string }> };
+    expect(timeline.filter((entry) => entry.what.startsWith('event cin-plan-sent')).map((entry) => entry.ref)).toEqual(eventIds);
+    expect(timeline.some((entry) => entry.what.startsWith('run handed over'))).toBe(true);
+    expect(timeline.some((entry) => entry.what.endsWith('continued in a new run'))).toBe(true);
+    await handle.terminate('test over');
   });
 
   it('refuses unknown filters and bad values with 400 naming each', async () => {

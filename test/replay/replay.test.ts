@@ -20,8 +20,9 @@ const fixtures = readdirSync(fixturesDir).filter((file) => file.endsWith('.json'
 describe('replay of recorded histories', () => {
   it('has recorded histories of every workflow type to replay', () => {
     const kinds = new Set(fixtures.map((file) => file.split('.').at(-2)));
-    // (child-in-need-plan joins them once the fixtures are recorded anew)
-    expect([...kinds].sort()).toEqual(expect.arrayContaining(['assessment', 'referral', 'section-47-enquiry', 'strategy-discussion']));
+    expect([...kinds].sort()).toEqual(expect.arrayContaining(['assessment', 'child-in-need-plan', 'referral', 'section-47-enquiry', 'strategy-discussion']));
+    // A plan that continued as new (issue 13): each of its runs replays on its own.
+    expect(fixtures.filter((file) => file.startsWith('child-in-need-plan-continued-run-')).length).toBeGreaterThan(1);
   });
 
   it.each(fixtures)('replays %s without non-determinism', async (file) => {

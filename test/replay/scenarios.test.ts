@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { dataConverter } from '../../common/temporal';
 import { AssessmentHarness, useTimeSkippingHarness } from '../support/assessment-harness';
 import { testCodec } from '../support/payload-keys';
-import { assessmentSignedOff, dutyDecisionRepeated, referralClosedAtDutyDecision, section47WithConference, strategyDiscussionFromDutyDecision, type ScenarioRun } from './scenarios';
+import { assessmentSignedOff, childInNeedPlanContinued, dutyDecisionRepeated, referralClosedAtDutyDecision, section47WithConference, strategyDiscussionFromDutyDecision, type ScenarioRun } from './scenarios';
 
 /**
  * Complete runs, start to end, replayed at once on the same code. With
@@ -24,10 +24,10 @@ async function replayAndKeep(run: ScenarioRun): Promise<void> {
   }
   if (process.env.RECORD_HISTORIES === '1') {
     mkdirSync(fixturesDir, { recursive: true });
-    for (const { workflowId, kind, history } of run.histories) {
+    for (const { workflowId, kind, history, run: runNumber } of run.histories) {
       // protobufjs's own object form (enums as names, bytes as base64): what replay.test.ts reads back.
       const json = temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), { longs: String, enums: String, bytes: String });
-      writeFileSync(join(fixturesDir, `${run.name}.${kind}.json`), `${JSON.stringify({ workflowId, history: json }, null, 1)}\n`);
+      writeFileSync(join(fixturesDir, `${run.name}${runNumber === undefined ? '' : `-run-${runNumber}`}.${kind}.json`), `${JSON.stringify({ workflowId, history: json }, null, 1)}\n`);
     }
   }
 }
@@ -55,6 +55,14 @@ describe('complete runs', () => {
     expect(run.results.assessment).toMatchObject({ childRef: 'C-1', stage: 'completed', outcome: 'child-in-need-plan' });
     expect(run.results.plan).toMatchObject({ status: 'closed', reasonForClosure: 'RC7' });
     expect(run.results.referral).toMatchObject({ stage: 'closed', assessments: [{ childRef: 'C-1', status: 'completed' }] });
+    await replayAndKeep(run);
+  });
+
+  it('R-44 a child in need plan continued as new (issue 13) runs to the end over its runs, and each run replays', async () => {
+    const run = await childInNeedPlanContinued(harness);
+    expect(run.results.plan).toMatchObject({ status: 'closed', reasonForClosure: 'RC1' });
+    expect(run.histories.length).toBeGreaterThan(1);
+    for (const { history } of run.histories.slice(0, -1)) expect(history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
     await replayAndKeep(run);
   });
 

@@ -57,7 +57,7 @@ describe('visibility queries', () => {
   const query = (input: Record<string, string>) => assessmentListQuery(assessmentListQuerySchema.parse(input), now);
 
   it('says what each status means', () => {
-    expect(query({})).toBe("WorkflowType = 'assessmentWorkflow'");
+    expect(query({})).toBe("WorkflowType = 'assessmentWorkflow' AND ExecutionStatus != 'ContinuedAsNew'");
     expect(query({ status: 'open', team: 'T1', track: 'S47' })).toBe("WorkflowType = 'assessmentWorkflow' AND ExecutionStatus = 'Running' AND Team = 'T1' AND AssessmentTrack = 'S47'");
     expect(query({ status: 'overdue' })).toContain(
       "CompletedAt IS NULL AND (Overdue = true OR CompletionDueAt < '2026-11-23T12:00:00.000Z' OR AwaitingSteps IN ('past-due', 'time-not-set'))",
@@ -66,7 +66,7 @@ describe('visibility queries', () => {
       "WorkflowType = 'strategyDiscussionWorkflow' AND ExecutionStatus = 'Running' AND FailingDeliveries > 0",
     );
     expect(query({ status: 'awaiting-decision' })).toContain("OpenPromptKinds IN ('duty-decision', ");
-    expect(query({ status: 'completed', type: 'referral' })).toBe("WorkflowType = 'referralWorkflow' AND CompletedAt IS NOT NULL");
+    expect(query({ status: 'completed', type: 'referral' })).toBe("WorkflowType = 'referralWorkflow' AND CompletedAt IS NOT NULL AND ExecutionStatus != 'ContinuedAsNew'");
   });
 
   it('refuses a literal that could break out of its quotes', () => {
