@@ -83,6 +83,8 @@ export interface ChildInNeedPlanInput extends CaseContext {
   continued?: unknown;
   /** Lowers the engine's hand-over bound (tests only; production runs use the engine's default). */
   continueAsNewAtHistoryEvents?: number;
+  /** Lowers what a hand-over carries (tests only; production runs use the engine's CARRY_OVER_LIMITS). */
+  carryOverLimits?: { recordEntries?: number; eventIds?: number };
 }
 
 /** The answers to a plan's review (a prompt of kind 'cin-plan-review'). */

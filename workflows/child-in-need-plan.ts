@@ -59,6 +59,7 @@ export interface ChildInNeedPlanState {
   prompts: Prompt[];
   openPrompts: Prompt[];
   record: RecordEntry[];
+  recordEntriesInEarlierRuns?: number;
 }
 
 type ReviewDecision = DecisionFor<'cin-plan-review'>;
@@ -77,6 +78,7 @@ export async function childInNeedPlanWorkflow(input: ChildInNeedPlanInput): Prom
     idScheme: input.idScheme,
     carriedOver: continued?.engine,
     continueAsNewAt: input.continueAsNewAtHistoryEvents === undefined ? undefined : { historyEvents: input.continueAsNewAtHistoryEvents },
+    carryOverLimits: input.carryOverLimits,
   });
   const outbound = createOutbound(engine, { referralId: input.referralId, childRef: input.childRef });
   const { policy, calendar, plan } = input;
@@ -163,6 +165,8 @@ export async function childInNeedPlanWorkflow(input: ChildInNeedPlanInput): Prom
     prompts: engine.prompts,
     openPrompts: engine.openPrompts(),
     record: engine.record,
+    // Entries older than the record above, left in earlier runs' histories when the plan continued as new.
+    ...(engine.recordEntriesInEarlierRuns > 0 ? { recordEntriesInEarlierRuns: engine.recordEntriesInEarlierRuns } : {}),
   });
 
   const refuseEvent = (event: DomainEvent): { rejected: string; rule?: string } | undefined => {
@@ -173,6 +177,19 @@ export async function childInNeedPlanWorkflow(input: ChildInNeedPlanInput): Prom
     if (event.type === 'cin-plan-review-requested') return undefined;
     return { rejected: `a ${event.type} event belongs to the child's assessment, not the child in need plan` };
   };
+
+  // The plan's deadlines, before its handlers: a message that reached the run before its
+  // code did is handled once they exist. A continued run sets again those still pending:
+  // reviews still scheduled, actions not yet due.
+  for (const review of reviews) if (review.status === 'scheduled') scheduleReview(review);
+  // A past review date (a plan from a migrated case) falls due at once: the engine fires it now.
+  for (const action of plan.actions) {
+    if (actionsDue.includes(action.actionRef)) continue;
+    engine.setDeadline(`cin-plan-action:${action.actionRef}`, Date.parse(action.dueBy), () => {
+      actionsDue.push(action.actionRef);
+      outbound.notify('manager', 'cin-plan-action-due', 'R-44', { target: action.actionRef });
+    });
+  }
 
   engine.installHandlers({
     refuseEvent,
@@ -249,17 +266,6 @@ export async function childInNeedPlanWorkflow(input: ChildInNeedPlanInput): Prom
     });
     outbound.notify('manager', 'cin-plan-started', 'R-43', { target: plan.planManagerId });
   }
-  // A continued run sets again the deadlines still pending: reviews still scheduled, actions not yet due.
-  for (const review of reviews) if (review.status === 'scheduled') scheduleReview(review);
-  // A past review date (a plan from a migrated case) falls due at once: the engine fires it now.
-  for (const action of plan.actions) {
-    if (actionsDue.includes(action.actionRef)) continue;
-    engine.setDeadline(`cin-plan-action:${action.actionRef}`, Date.parse(action.dueBy), () => {
-      actionsDue.push(action.actionRef);
-      outbound.notify('manager', 'cin-plan-action-due', 'R-44', { target: action.actionRef });
-    });
-  }
-
   await engine.run(() => stage !== 'open', {
     // A plan lasts months or years (a review every few months): its run hands over before its history grows long.
     continueAsNew: (carriedOver) =>

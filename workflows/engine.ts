@@ -149,6 +149,15 @@ export interface ContinueAsNewBounds {
 }
 
 /**
+ * What a hand-over carries at most: the carry-over is one payload, and Temporal refuses a
+ * payload over 2 MB (the run could not continue). A case system that sent events at the
+ * hourly limit for weeks would pass that with everything carried. Entries of the record
+ * left behind stay in the earlier runs' histories (the timeline reads them); event ids are
+ * kept for the most recent events, far more than any sender retries across.
+ */
+export const CARRY_OVER_LIMITS = { recordEntries: 1_000, eventIds: 5_000 } as const;
+
+/**
  * What the engine hands to the run it continues as: everything it keeps but the
  * workflow's own state. Deadlines are listed by name so that the next run can be checked
  * to have set every one again (their effects are the workflow's code, not data).
@@ -166,6 +175,8 @@ export interface EngineCarryOver {
   deadlines: Array<{ name: string; at: number; setAt: number }>;
   /** Runs before this one (1 for the first continuation). */
   runsBefore: number;
+  /** Entries of the record left in earlier runs' histories (CARRY_OVER_LIMITS). */
+  recordEntriesInEarlierRuns?: number;
 }
 
 /** How a workflow continues as new: it builds its input from the engine's carry-over and its own state, then calls `continueAsNew`. */
@@ -282,12 +293,24 @@ export class CaseEngine {
   /** Runs of this workflow before this one. */
   readonly runsBefore: number;
 
-  constructor(options: { idScheme?: IdScheme; carriedOver?: EngineCarryOver; continueAsNewAt?: Partial<ContinueAsNewBounds> } = {}) {
+  /** Entries of the case's record left in earlier runs' histories when it continued as new. */
+  recordEntriesInEarlierRuns = 0;
+  private readonly carryOverLimits: { recordEntries: number; eventIds: number };
+
+  constructor(
+    options: {
+      idScheme?: IdScheme;
+      carriedOver?: EngineCarryOver;
+      continueAsNewAt?: Partial<ContinueAsNewBounds>;
+      carryOverLimits?: Partial<{ recordEntries: number; eventIds: number }>;
+    } = {},
+  ) {
     // A case started since QUIET_ENGINE_PATCH records that one marker; one started before
     // it replays the markers it recorded, one by one, in the order it recorded them.
     this.quiet = patched(QUIET_ENGINE_PATCH);
     this.runsBefore = options.carriedOver?.runsBefore ?? 0;
     this.continueAsNewAt = { ...CONTINUE_AS_NEW_AT, ...options.continueAsNewAt };
+    this.carryOverLimits = { ...CARRY_OVER_LIMITS, ...options.carryOverLimits };
     if (options.carriedOver) this.takeOver(options.carriedOver);
     const since = (patchId: string) => this.since(patchId);
     this.integrity = since(DEADLINE_INTEGRITY_PATCH);
@@ -307,6 +330,7 @@ export class CaseEngine {
     this.carriedOver = carried;
     this.prompts.push(...carried.prompts);
     this.record.push(...carried.record);
+    this.recordEntriesInEarlierRuns = carried.recordEntriesInEarlierRuns ?? 0;
     for (const eventId of carried.seenEventIds) this.seenEventIds.add(eventId);
     this.recentEventTimes.push(...carried.recentEventTimes);
     for (const [kind, sequence] of carried.promptSequence) this.promptSequence.set(kind, sequence);
@@ -320,10 +344,13 @@ export class CaseEngine {
 
   /** What this run hands to the next (see EngineCarryOver). */
   carryOver(): EngineCarryOver {
+    const recordLeft = Math.max(0, this.record.length - this.carryOverLimits.recordEntries);
     return {
       prompts: this.prompts,
-      record: this.record,
-      seenEventIds: [...this.seenEventIds],
+      record: this.record.slice(recordLeft),
+      recordEntriesInEarlierRuns: this.recordEntriesInEarlierRuns + recordLeft,
+      // A Set keeps insertion order: the most recent ids are the last.
+      seenEventIds: [...this.seenEventIds].slice(-this.carryOverLimits.eventIds),
       recentEventTimes: this.recentEventTimes,
       promptSequence: [...this.promptSequence.entries()],
       keyedAnswers: [...this.keyedAnswers.entries()],
@@ -337,8 +364,9 @@ export class CaseEngine {
 
   /**
    * A continued run must have set again every deadline the run before handed over, at the
-   * same time: a deadline lost in a hand-over would pass unnoticed. A missing one fails the
-   * workflow task (retried, and visible to operations) rather than the run going on without it.
+   * same time, by the time it installs its handlers: a deadline lost in a hand-over would
+   * pass unnoticed. A missing one fails the workflow task (retried, and visible to
+   * operations) rather than the run going on without it.
    */
   private checkDeadlinesTakenOver(): void {
     const carried = this.carriedOver;
@@ -353,8 +381,22 @@ export class CaseEngine {
   /** The history length at which a replay declined to hand over (no marker there): not asked again in that task. */
   private handOverDeclinedAt = -1;
 
+  /**
+   * The history length of the workflow task in which an update was last handled. A run does
+   * not continue in that task: the server can fail to keep an update's answer sent with the
+   * hand-over and deliver the update again to the next run (temporalio/temporal#6375), where
+   * it would be answered as a repeat. Set by the handlers, so a replay sees the same.
+   */
+  private updateHandledAt = -1;
+  /** A short timer armed to give the hand-over a workflow task of its own. */
+  private handOverNudged = false;
+
+  private noteUpdateHandled(): void {
+    this.updateHandledAt = workflowInfo().historyLength;
+  }
+
   /** Past the bound, idle (nothing queued or running, no handler part-way), and not declined in this workflow task. */
-  private readyToHandOver(): boolean {
+  private idlePastBound(): boolean {
     return (
       this.inFlight === 0 &&
       this.keyedJobs.length === 0 &&
@@ -362,6 +404,19 @@ export class CaseEngine {
       workflowInfo().historyLength !== this.handOverDeclinedAt &&
       this.pastContinueAsNewBound() &&
       allHandlersFinished()
+    );
+  }
+
+  /** Idle past the bound but in a task that handled an update: a 1 ms timer brings the next task (once until it fires). */
+  private nudgeHandOver(): void {
+    if (this.handOverNudged) return;
+    this.handOverNudged = true;
+    sleep(1).then(
+      () => {
+        this.handOverNudged = false;
+        this.wake = true;
+      },
+      () => undefined,
     );
   }
 
@@ -500,10 +555,16 @@ export class CaseEngine {
   }
 
   installHandlers(handlers: EngineHandlers): void {
+    // Before the handlers: a message buffered for this run is handled as they are set, and may
+    // rightly settle a deadline handed over (e.g. answer a prompt).
+    this.checkDeadlinesTakenOver();
     setHandler(eventSignal, (input: DomainEvent) => void this.receiveEvent(input, handlers));
     setHandler(
       recordEventUpdate,
-      (input): EventRecorded => ({ duplicate: this.receiveEvent(input, handlers) === 'duplicate' }),
+      (input): EventRecorded => {
+        this.noteUpdateHandled();
+        return { duplicate: this.receiveEvent(input, handlers) === 'duplicate' };
+      },
       {
         // An invalid event is refused before it reaches the history (the signal records it as rejected).
         validator: (input) => {
@@ -539,6 +600,7 @@ export class CaseEngine {
     setHandler(
       decideUpdate,
       (input, request?: DecisionRequestKey): DecisionAccepted => {
+        this.noteUpdateHandled();
         const check = this.checkDecision(input, handlers);
         // The validator has passed, and handlers run one at a time, so this holds.
         if (!check.ok) throw ApplicationFailure.nonRetryable(check.rejection.message, check.rejection.code, check.rejection);
@@ -801,18 +863,19 @@ export class CaseEngine {
       if (this.keyedJobs.length > 0 || this.urgentKeyedJobs.length > 0) continue;
       this.syncSearchAttributes();
       if (done() && this.inFlight === 0) return;
-      if (continueAsNew && this.readyToHandOver()) {
-        if (patched(CONTINUE_AS_NEW_PATCH)) return continueAsNew(this.carryOver());
+      if (continueAsNew && this.idlePastBound()) {
         // Replaying a run from before the patch that had passed its bound: it goes on as it
         // ran, and is asked again at its next workflow task.
-        this.handOverDeclinedAt = workflowInfo().historyLength;
+        if (!patched(CONTINUE_AS_NEW_PATCH)) this.handOverDeclinedAt = workflowInfo().historyLength;
+        else if (workflowInfo().historyLength !== this.updateHandledAt) return continueAsNew(this.carryOver());
+        else this.nudgeHandOver();
       }
       const next = this.nextDeadline();
       this.wake = false;
       if (next !== undefined && (this.armedTimerAt === undefined || next < this.armedTimerAt)) this.armTimer(next);
       // An update's handler counts as running until just after its answer: the hand-over
       // waits for that, not for the next message.
-      await condition(() => this.wake || (done() && this.inFlight === 0) || (continueAsNew !== undefined && this.readyToHandOver()));
+      await condition(() => this.wake || (done() && this.inFlight === 0) || (continueAsNew !== undefined && !this.handOverNudged && this.idlePastBound()));
     }
   }
 

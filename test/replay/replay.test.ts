@@ -21,7 +21,8 @@ describe('replay of recorded histories', () => {
   it('has recorded histories of every workflow type to replay', () => {
     const kinds = new Set(fixtures.map((file) => file.split('.').at(-2)));
     expect([...kinds].sort()).toEqual(expect.arrayContaining(['assessment', 'child-in-need-plan', 'referral', 'section-47-enquiry', 'strategy-discussion']));
-    // A plan that continued as new (issue 13): each of its runs replays on its own.
+    // A plan that continued as new (issue 13): each of its runs replays on its own (recorded
+    // once; test/workflows/child-in-need-plan-continued.test.ts replays fresh runs too).
     expect(fixtures.filter((file) => file.startsWith('child-in-need-plan-continued-run-')).length).toBeGreaterThan(1);
   });
 

@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { dataConverter } from '../../common/temporal';
 import { AssessmentHarness, useTimeSkippingHarness } from '../support/assessment-harness';
 import { testCodec } from '../support/payload-keys';
-import { assessmentSignedOff, childInNeedPlanContinued, dutyDecisionRepeated, referralClosedAtDutyDecision, section47WithConference, strategyDiscussionFromDutyDecision, type ScenarioRun } from './scenarios';
+import { assessmentSignedOff, dutyDecisionRepeated, referralClosedAtDutyDecision, section47WithConference, strategyDiscussionFromDutyDecision, type ScenarioRun } from './scenarios';
 
 /**
  * Complete runs, start to end, replayed at once on the same code. With
@@ -55,14 +55,6 @@ describe('complete runs', () => {
     expect(run.results.assessment).toMatchObject({ childRef: 'C-1', stage: 'completed', outcome: 'child-in-need-plan' });
     expect(run.results.plan).toMatchObject({ status: 'closed', reasonForClosure: 'RC7' });
     expect(run.results.referral).toMatchObject({ stage: 'closed', assessments: [{ childRef: 'C-1', status: 'completed' }] });
-    await replayAndKeep(run);
-  });
-
-  it('R-44 a child in need plan continued as new (issue 13) runs to the end over its runs, and each run replays', async () => {
-    const run = await childInNeedPlanContinued(harness);
-    expect(run.results.plan).toMatchObject({ status: 'closed', reasonForClosure: 'RC1' });
-    expect(run.histories.length).toBeGreaterThan(1);
-    for (const { history } of run.histories.slice(0, -1)) expect(history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
     await replayAndKeep(run);
   });
 

@@ -10,10 +10,8 @@ import type { AssessmentState } from '../../workflows/assessment';
 import type { ManagerDecision } from '../../domain/prompts';
 import { decideUpdate, eventSignal, stateQuery, type DecisionRequestKey } from '../../workflows/messages';
 import { referralWorkflow } from '../../workflows/referral';
-import { childInNeedPlanWorkflow } from '../../workflows/child-in-need-plan';
-import { defaultPolicy } from '../../domain/policy';
 import { referralWorkingCalendar } from '../../activities/calendar';
-import { allMet, childInNeedPlan, DAY_MS, HOUR_MS, iso, testCalendar, type AssessmentHarness } from '../support/assessment-harness';
+import { allMet, childInNeedPlan, DAY_MS, HOUR_MS, iso, type AssessmentHarness } from '../support/assessment-harness';
 import { FIRST_VISIT_INFORMATION, procedureFieldwork } from '../support/procedure-fieldwork';
 
 export interface ScenarioRun {
@@ -71,62 +69,6 @@ async function startReferral(harness: AssessmentHarness, referralId: string, rec
       },
     ],
   });
-}
-
-/** Every run of a workflow, oldest first, read back through its continuations. */
-async function runsOf(harness: AssessmentHarness, workflowId: string, kind: string): Promise<ScenarioRun['histories']> {
-  const histories: History[] = [];
-  let runId: string | undefined;
-  do {
-    const history = await harness.env.client.workflow.getHandle(workflowId, runId).fetchHistory();
-    histories.unshift(history);
-    runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
-  } while (runId);
-  return histories.map((history, index) => ({ workflowId, kind, history, run: index + 1 }));
-}
-
-/**
- * A child in need plan (R-44) whose history bound is lowered so that it continues as new
- * (issue 13): events and a review decided early in its first run, the hand-over, then its
- * first review date in the next run and its closure there.
- */
-export async function childInNeedPlanContinued(harness: AssessmentHarness): Promise<ScenarioRun> {
-  const referralId = `REF-CAN-${unique()}`;
-  const now = await harness.now();
-  const plan = await harness.env.client.workflow.start(childInNeedPlanWorkflow, {
-    workflowId: childInNeedPlanWorkflowId(referralId, 'C-1', { kind: 'assessment' }),
-    taskQueue: harness.taskQueue,
-    args: [
-      {
-        referralId,
-        receivedAt: iso(now - 30 * DAY_MS),
-        referrerType: 'health',
-        childProtectionConcern: false,
-        team: 'TEAM-1',
-        managerId: 'MGR-1',
-        localAuthority: 'LA-1',
-        policy: defaultPolicy,
-        calendar: testCalendar(),
-        childRef: 'C-1',
-        origin: { kind: 'assessment' },
-        startedAt: iso(now),
-        decidedBy: 'MGR-1',
-        plan: childInNeedPlan(now, [20, 60]),
-        continueAsNewAtHistoryEvents: 30,
-      },
-    ],
-  });
-  const firstRunId = (await plan.describe()).runId;
-  for (let index = 0; index < 6; index += 1) await send(harness, plan, { type: 'cin-plan-sent', agencyRef: index % 2 === 0 ? 'AG-1' : 'AG-2' });
-  await send(harness, plan, { type: 'cin-plan-review-requested' });
-  await decide(harness, plan, 'cin-plan-review', 'continue');
-  await harness.eventually(async () => {
-    if ((await plan.describe()).runId === firstRunId) throw new Error('not continued yet');
-  });
-  await harness.env.sleep(21 * DAY_MS);
-  await decide(harness, plan, 'cin-plan-review', 'close', { reasonForClosure: 'RC1' });
-  const result = await plan.result();
-  return { name: 'child-in-need-plan-continued', histories: await runsOf(harness, plan.workflowId, 'child-in-need-plan'), results: { plan: result } };
 }
 
 /** A referral closed at the duty decision (R-1). */
