@@ -46,6 +46,22 @@ import {
   type RecordedDecision,
 } from './messages';
 
+import {
+  CENSUS_MEASURES_PATCH,
+  COLLISION_FREE_IDS_PATCH,
+  CONTINUE_AS_NEW_PATCH,
+  DEADLINE_INTEGRITY_PATCH,
+  OPEN_PROMPTS_DUE_PATCH,
+  OPEN_PROMPTS_MEMO_PATCH,
+  OUTCOMES_FOLLOW_ON_PATCH,
+  PROCEDURE_CHECKS_PATCH,
+  QUIET_ENGINE_PATCH,
+} from './engine-patches';
+import { CARRY_OVER_LIMITS, CONTINUE_AS_NEW_AT, EVENT_WRITE_LIMITS, type ContinueAsNew, type ContinueAsNewBounds, type EngineCarryOver } from './engine-limits';
+
+export * from './engine-patches';
+export * from './engine-limits';
+
 /** What an event handler says about an event: applied (optionally under a rule) or rejected with the reason. */
 export type EventVerdict = { rejected: string; rule?: string } | { rule?: string; lateRecording?: boolean } | void;
 
@@ -81,136 +97,6 @@ interface Deadline {
   fire: () => void;
 }
 
-/** The patch that introduced the deadline-integrity behaviour (see the file comment). */
-export const DEADLINE_INTEGRITY_PATCH = 'deadline-integrity';
-
-/** The patch since which child workflow ids join their references with '.' (domain/ids.ts IdScheme). */
-export const COLLISION_FREE_IDS_PATCH = 'collision-free-ids';
-
-/** The patch since which completed assessments and held conferences carry their census duration (CensusWorkingDays). */
-export const CENSUS_MEASURES_PATCH = 'census-measures';
-
-/** The patch since which the second reading's procedure checks apply (R-29 .. R-46 of issue 18, the section-10 extensions). */
-export const PROCEDURE_CHECKS_PATCH = 'procedure-checks';
-
-/**
- * The patch since which a case keeps the `OpenPromptsDue` search attribute (every open
- * prompt's due time), which the prompt list pages by. Cases started before it replay
- * without it (an extra upsert would not match their histories) and are listed by their
- * `OpenPromptKinds` alone, after the prompts with a due time.
- */
-export const OPEN_PROMPTS_DUE_PATCH = 'open-prompts-due';
-/**
- * The patch since which a case keeps its open prompts, as the `openPrompts` query answers
- * them, in its memo (encrypted by the payload codec like any payload). The prompt list
- * reads a page's prompts from the visibility rows it already has instead of querying each
- * workflow: a query to a workflow outside the worker's cache replays its whole history.
- */
-export const OPEN_PROMPTS_MEMO_PATCH = 'open-prompts-memo';
-/** The patch since which outcomes start their follow-on (R-42 .. R-45, R-34): plans, trackers, consistency at sign-off. */
-export const OUTCOMES_FOLLOW_ON_PATCH = 'outcomes-follow-on';
-/**
- * Issue 13. The SDK records each `patched()` as a marker and an upsert of the
- * TemporalChangeVersion search attribute (a visibility write): a case started with all of
- * the patches above wrote seven of each before its first prompt (a referral eight). A case started since this
- * patch records this one marker, and every patch above holds for it. And its main loop
- * writes search attributes and memo once each time it settles, not on every turn, and keeps
- * the timer it armed for the next deadline instead of cancelling it and arming another on
- * every message.
- */
-export const QUIET_ENGINE_PATCH = 'quiet-engine';
-
-/**
- * Issue 13. The patch since which a workflow that offers a hand-over (`run`'s
- * `continueAsNew`) continues as new once its run's history passes CONTINUE_AS_NEW_AT. It is
- * checked only at that moment, so a run that never gets there records no marker; a run from
- * before the change that had passed the bound replays as it ran and continues at its next
- * live task.
- */
-export const CONTINUE_AS_NEW_PATCH = 'continue-as-new';
-
-/**
- * When a run hands over to a new one: the first bound reached. A workflow outside the
- * worker's cache replays its whole history before it answers, so the bound keeps that
- * replay short; and it keeps a run far under Temporal's own limits (2,000 updates a run,
- * 51,200 events or 50 MB) and under EVENT_WRITE_LIMITS.perRun.
- */
-export const CONTINUE_AS_NEW_AT: Readonly<ContinueAsNewBounds> = {
-  historyEvents: 2_000,
-  historyBytes: 4 * 1024 * 1024,
-  eventsReceived: 800,
-};
-
-export interface ContinueAsNewBounds {
-  historyEvents: number;
-  historyBytes: number;
-  /** Events taken through the handlers in this run (EVENT_WRITE_LIMITS.perRun refuses more at 1,000). */
-  eventsReceived: number;
-}
-
-/**
- * What a hand-over carries at most: the carry-over is one payload, and Temporal refuses a
- * payload over 2 MB (the run could not continue). A case system that sent events at the
- * hourly limit for weeks would pass that with everything carried. Entries of the record
- * left behind stay in the earlier runs' histories (the timeline reads them); event ids are
- * kept for the most recent events, far more than any sender retries across.
- */
-export const CARRY_OVER_LIMITS = { recordEntries: 1_000, eventIds: 5_000 } as const;
-
-/**
- * What the engine hands to the run it continues as: everything it keeps but the
- * workflow's own state. Deadlines are listed by name so that the next run can be checked
- * to have set every one again (their effects are the workflow's code, not data).
- */
-export interface EngineCarryOver {
-  prompts: Prompt[];
-  record: RecordEntry[];
-  seenEventIds: string[];
-  recentEventTimes: number[];
-  promptSequence: Array<[PromptKind, number]>;
-  keyedAnswers: Array<[string, KeyedAnswer]>;
-  failingDeliveries: number;
-  decisionsNotBefore?: number;
-  clockFloor: number;
-  deadlines: Array<{ name: string; at: number; setAt: number }>;
-  /** Runs before this one (1 for the first continuation). */
-  runsBefore: number;
-  /** Entries of the record left in earlier runs' histories (CARRY_OVER_LIMITS). */
-  recordEntriesInEarlierRuns?: number;
-}
-
-/** How a workflow continues as new: it builds its input from the engine's carry-over and its own state, then calls `continueAsNew`. */
-export type ContinueAsNew = (carryOver: EngineCarryOver) => Promise<never>;
-
-/**
- * What one workflow run takes through the `recordEvent` update, so that no sender can
- * freeze a case (Temporal refuses every update once a run has had 2,000,
- * `history.maxTotalUpdates`, decisions included) or end it (a run whose history passes
- * 51,200 events or 50 MB is terminated by the server). Refused updates are not written;
- * each has its own failure type, which the API answers with 429 or 503 and the reason.
- */
-export const EVENT_WRITE_LIMITS = {
-  /**
-   * Events a case takes in any rolling hour (`too-many-events`, 429). Social workers and
-   * case systems record a handful of events a day per child; a case system catching up
-   * after an outage or migrating a case sends tens at once. 120 an hour is far above that,
-   * and far below what a runaway sender would do.
-   */
-  perHour: 120,
-  /**
-   * Events one run takes in all (`event-limit-reached`, 503). A 45-working-day assessment
-   * with its review window records tens, at most a few hundred; 1,000 keeps the events
-   * under half of Temporal's 2,000 updates per run, so decisions always have room.
-   */
-  perRun: 1000,
-  /**
-   * A run whose history has grown past these (80% of Temporal's default hard limits, which
-   * terminate the run) takes no more events (`history-full`, 503) until it is continued as
-   * new (a child in need plan continues itself well before: CONTINUE_AS_NEW_AT): a case is never ended by what is sent to it.
-   */
-  historyEvents: 40_960,
-  historyBytes: 40 * 1024 * 1024,
-} as const;
 
 const HOUR_MS = 3_600_000;
 
