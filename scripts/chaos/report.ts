@@ -182,7 +182,7 @@ export function formatReport(summary: CampaignSummary): string {
         ? `${outages.reduce((sum, fault) => sum + (fault.refused ?? 0), 0)} deliveries refused; all delivered after the outage: p50 ${seconds(percentile(backlog, 50))}, max ${seconds(percentile(backlog, 100))}`
         : '-'),
   );
-  lines.push(`${pad('PostgreSQL hard stop', 26)}${pad('n/a', 7)}not on the dev server (SQLite); the PostgreSQL engine is not built yet`);
+  lines.push(`${pad('PostgreSQL hard stop', 26)}${pad('n/a', 7)}not in this campaign: it runs on the dev server (SQLite); the PostgreSQL engine has no fault campaign yet`);
   lines.push(
     `${pad('exits nobody asked for', 26)}worker ${summary.unplannedExits.worker}, API ${summary.unplannedExits.api}, Temporal ${summary.unplannedExits.temporal} (each restarted)`,
   );
