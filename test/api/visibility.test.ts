@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchAttributePair } from '@temporalio/common';
-import type { ChildInNeedPlanInput } from '../../domain/child-in-need-plan';
 import { childInNeedPlanWorkflowId, referralWorkflowId } from '../../domain/ids';
-import { defaultPolicy } from '../../domain/policy';
 import { childInNeedPlanWorkflow } from '../../workflows/child-in-need-plan';
 import { recordEventUpdate } from '../../workflows/messages';
-import { childInNeedPlan, testCalendar } from '../support/assessment-harness';
+import { childInNeedPlanInput } from '../support/assessment-harness';
 import { referralInputSchema } from '../../domain/referral';
 import { referralWorkflow } from '../../workflows/referral';
 import {
@@ -78,23 +76,7 @@ describe('GET /v1/assessments', () => {
     const team = `TC${Date.now().toString(36).toUpperCase()}1`;
     const referralId = newReferralId();
     const now = Date.now();
-    const input: ChildInNeedPlanInput = {
-      referralId,
-      receivedAt: new Date(now - 30 * 86_400_000).toISOString(),
-      referrerType: 'health',
-      childProtectionConcern: false,
-      team,
-      managerId: 'MGR-3',
-      localAuthority: 'LA-1',
-      policy: defaultPolicy,
-      calendar: testCalendar(),
-      childRef: 'C-1',
-      origin: { kind: 'assessment' },
-      startedAt: new Date(now).toISOString(),
-      decidedBy: 'MGR-3',
-      plan: childInNeedPlan(now, [20, 60]),
-      continueAsNewAtHistoryEvents: 30,
-    };
+    const input = childInNeedPlanInput(referralId, now, { team, managerId: 'MGR-3', decidedBy: 'MGR-3', continueAsNewAtHistoryEvents: 30 });
     const handle = await api.harness.client.workflow.start(childInNeedPlanWorkflow, {
       workflowId: childInNeedPlanWorkflowId(referralId, 'C-1', { kind: 'assessment' }),
       taskQueue: api.harness.taskQueue,

@@ -7,6 +7,8 @@ import type { Worker } from '@temporalio/worker';
 import { buildWorkingCalendar } from '../../activities/calendar';
 import { defaultPolicy } from '../../domain/policy';
 import type { AssessmentInput, StrategyDiscussionInput } from '../../domain/process';
+import type { ChildInNeedPlanInput } from '../../domain/child-in-need-plan';
+import { childInNeedPlan } from './child-in-need-plan-example';
 import { checklistItems, type Prompt } from '../../domain/prompts';
 import type { DomainEvent } from '../../domain/events';
 import type { WorkingCalendar } from '../../domain/working-days';
@@ -29,6 +31,27 @@ export function testCalendar(): WorkingCalendar {
   const year = new Date().getUTCFullYear();
   calendarCache ??= buildWorkingCalendar({ region: 'england-and-wales', timeZone: 'Europe/London', fromYear: year - 1, toYear: year + 4 });
   return calendarCache;
+}
+
+/** A child in need plan's workflow input as an assessment's sign-off starts it (R-43), its plan from `childInNeedPlan`. */
+export function childInNeedPlanInput(referralId: string, nowMs: number, overrides: Partial<ChildInNeedPlanInput> = {}): ChildInNeedPlanInput {
+  return {
+    referralId,
+    receivedAt: iso(nowMs - 30 * DAY_MS),
+    referrerType: 'health',
+    childProtectionConcern: false,
+    team: 'TEAM-1',
+    managerId: 'MGR-1',
+    localAuthority: 'LA-1',
+    policy: defaultPolicy,
+    calendar: testCalendar(),
+    childRef: 'C-1',
+    origin: { kind: 'assessment' },
+    startedAt: iso(nowMs),
+    decidedBy: 'MGR-1',
+    plan: childInNeedPlan(nowMs),
+    ...overrides,
+  };
 }
 
 export type Handle = WorkflowHandle<typeof assessmentWorkflow>;

@@ -8,10 +8,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dataConverter } from '../../common/temporal';
 import type { ChildInNeedPlanInput } from '../../domain/child-in-need-plan';
 import { childInNeedPlanWorkflowId } from '../../domain/ids';
-import { defaultPolicy } from '../../domain/policy';
 import { childInNeedPlanWorkflow, type ChildInNeedPlanState } from '../../workflows/child-in-need-plan';
 import { decideUpdate, recordEventUpdate, stateQuery } from '../../workflows/messages';
-import { childInNeedPlan, testCalendar } from '../support/assessment-harness';
+import { childInNeedPlan, childInNeedPlanInput } from '../support/assessment-harness';
 import { testCodec } from '../support/payload-keys';
 import { devServerHarness, type DevServerHarness } from '../support/temporal';
 
@@ -31,7 +30,6 @@ beforeAll(async () => {
 afterAll(async () => harness?.stop());
 
 const HISTORY_BOUND = 40;
-const DAY_MS = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 let plans = 0;
 
@@ -40,24 +38,11 @@ async function startPlan(options: { firstReviewInMs?: number; carryOverLimits?: 
   const referralId = `REF-CAN-${now.toString(36).toUpperCase()}-${(plans += 1)}`;
   const plan = childInNeedPlan(now, [20, 60]);
   if (options.firstReviewInMs !== undefined) plan.reviewDates[0] = iso(now + options.firstReviewInMs);
-  const input: ChildInNeedPlanInput = {
-    referralId,
-    receivedAt: iso(now - 30 * DAY_MS),
-    referrerType: 'health',
-    childProtectionConcern: false,
-    team: 'TEAM-1',
-    managerId: 'MGR-1',
-    localAuthority: 'LA-1',
-    policy: defaultPolicy,
-    calendar: testCalendar(),
-    childRef: 'C-1',
-    origin: { kind: 'assessment' },
-    startedAt: iso(now),
-    decidedBy: 'MGR-1',
+  const input = childInNeedPlanInput(referralId, now, {
     plan,
     continueAsNewAtHistoryEvents: HISTORY_BOUND,
     ...(options.carryOverLimits ? { carryOverLimits: options.carryOverLimits } : {}),
-  };
+  });
   return harness.client.workflow.start(childInNeedPlanWorkflow, {
     workflowId: childInNeedPlanWorkflowId(referralId, 'C-1', { kind: 'assessment' }),
     taskQueue: harness.taskQueue,
@@ -141,8 +126,17 @@ describe('child in need plan continued as new (issue 13)', () => {
 
     // Events sent at once, while the run crosses its bound: every one is taken exactly once.
     const burst = Array.from({ length: 24 }, (_, index) => `EV-CAN-SENT-${index + 1}`);
-    const answers = await Promise.all(burst.map((eventId, index) => record(handle, eventId, { type: 'cin-plan-sent', agencyRef: index % 2 === 0 ? 'AG-1' : 'AG-2' })));
-    expect(answers.every((answer) => answer.duplicate === false)).toBe(true);
+    const answers = await Promise.all(
+      burst.map((eventId, index) =>
+        record(handle, eventId, { type: 'cin-plan-sent', agencyRef: index % 2 === 0 ? 'AG-1' : 'AG-2' }).then(
+          (answer) => (answer.duplicate ? 'duplicate' : 'taken'),
+          // Should the server deliver an update taken by one run to the next again, that run refuses it as
+          // a repeat; the API answers that 202 too ("already reached this case"). Anything else fails here.
+          (error: unknown) => (failureType(error) === 'duplicate-event' ? 'taken, answered as a repeat' : `failed: ${String(error)}`),
+        ),
+      ),
+    );
+    expect(answers.filter((answer) => !answer.startsWith('taken'))).toEqual([]);
     const first = await reviewAndContinue(handle, 'EV-CAN-REVIEW-1');
     const second = await reviewAndContinue(handle, 'EV-CAN-REVIEW-2');
 

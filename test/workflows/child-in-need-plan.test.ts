@@ -1,12 +1,10 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import type { ChildInNeedPlanInput } from '../../domain/child-in-need-plan';
 import { childInNeedPlanWorkflowId, section47EnquiryWorkflowId } from '../../domain/ids';
-import { defaultPolicy } from '../../domain/policy';
 import { childInNeedPlanWorkflow, type ChildInNeedPlanState } from '../../workflows/child-in-need-plan';
 import { decideUpdate, eventSignal, stateQuery } from '../../workflows/messages';
 import type { Section47State } from '../../workflows/section47-enquiry';
-import { AssessmentHarness, childInNeedPlan, DAY_MS, HOUR_MS, iso, openPrompt, testCalendar, useTimeSkippingHarness } from '../support/assessment-harness';
+import { AssessmentHarness, childInNeedPlan, childInNeedPlanInput, DAY_MS, HOUR_MS, iso, openPrompt, useTimeSkippingHarness } from '../support/assessment-harness';
 
 let harness: AssessmentHarness;
 useTimeSkippingHarness((ready) => ({ harness } = ready));
@@ -16,22 +14,7 @@ const failure = (error: unknown) => (error as WorkflowUpdateFailedError).cause a
 
 async function startPlan(referralId: string, reviewDays: number[] = [20, 60]) {
   const now = await harness.now();
-  const input: ChildInNeedPlanInput = {
-    referralId,
-    receivedAt: iso(now - 30 * DAY_MS),
-    referrerType: 'health',
-    childProtectionConcern: false,
-    team: 'TEAM-1',
-    managerId: 'MGR-1',
-    localAuthority: 'LA-1',
-    policy: defaultPolicy,
-    calendar: testCalendar(),
-    childRef: 'C-1',
-    origin: { kind: 'assessment' },
-    startedAt: iso(now),
-    decidedBy: 'MGR-1',
-    plan: childInNeedPlan(now, reviewDays),
-  };
+  const input = childInNeedPlanInput(referralId, now, { plan: childInNeedPlan(now, reviewDays) });
   return harness.env.client.workflow.start(childInNeedPlanWorkflow, {
     workflowId: childInNeedPlanWorkflowId(referralId, 'C-1', { kind: 'assessment' }),
     taskQueue: harness.taskQueue,
