@@ -52,6 +52,8 @@ async function startPlan(options: { firstReviewInMs?: number; carryOverLimits?: 
 
 type PlanHandle = Awaited<ReturnType<typeof startPlan>>;
 const planState = async (handle: PlanHandle) => (await handle.query(stateQuery)) as ChildInNeedPlanState;
+/** An answer or an error, readable in a failed expectation's message. */
+const describeAnswer = (answer: unknown) => (answer instanceof Error ? `${answer.name}: ${answer.message}${answer.cause ? ` (cause: ${String(answer.cause)})` : ''}` : JSON.stringify(answer));
 const failureType = (error: unknown) => (error instanceof WorkflowUpdateFailedError ? (error.cause as { type?: string } | undefined)?.type : undefined);
 
 async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
@@ -156,17 +158,18 @@ describe('child in need plan continued as new (issue 13)', () => {
     expect(new Set(continued.prompts.map((prompt) => prompt.promptId)).size).toBe(continued.prompts.length);
     expect(continued.prompts.filter((prompt) => prompt.kind === 'cin-plan-review')).toHaveLength(2);
     // Every deadline pending at the start is pending still, at the same time.
-    expect(continued.deadlines).toEqual(deadlinesAtStart);
+    expect(continued.deadlines, JSON.stringify(continued.deadlines)).toEqual(deadlinesAtStart);
     expect(continued.reviews.filter((review) => review.status === 'held')).toHaveLength(2);
     // Its search attributes carried over.
     expect(description.searchAttributes).toMatchObject({ Team: ['TEAM-1'], AssessmentStage: ['cin-plan-open'] });
 
     // What a sender or a manager retries after the hand-over changes nothing.
-    expect(failureType(await record(handle, burst[0]!, { type: 'cin-plan-sent', agencyRef: 'AG-1' }).catch((error: unknown) => error))).toBe('duplicate-event');
+    const resent = await record(handle, burst[0]!, { type: 'cin-plan-sent', agencyRef: 'AG-1' }).catch((error: unknown) => error);
+    expect(failureType(resent), describeAnswer(resent)).toBe('duplicate-event');
     const repeated = await handle.executeUpdate(decideUpdate, { args: [first.decision as never, first.request] }).catch((error: unknown) => error);
-    expect(failureType(repeated)).toBe('decision-repeated');
+    expect(failureType(repeated), describeAnswer(repeated)).toBe('decision-repeated');
     const reused = await handle.executeUpdate(decideUpdate, { args: [first.decision as never, { ...first.request, requestHash: 'OTHER' }] }).catch((error: unknown) => error);
-    expect(failureType(reused)).toBe('idempotency-key-reused');
+    expect(failureType(reused), describeAnswer(reused)).toBe('idempotency-key-reused');
 
     // The plan's start was told once, not again by a continued run.
     await eventually(async () => {
