@@ -2,7 +2,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../domain/events';
-import { eventSignal } from '../../workflows/messages';
+import { eventSignal, OPEN_PROMPTS_MEMO } from '../../workflows/messages';
 import { consentEvent, newReferralId, referralBody, startApi, type ApiUnderTest } from './support';
 
 let api: ApiUnderTest;
@@ -36,9 +36,10 @@ describe('POST /v1/referrals', () => {
     expect(different.status).toBe(409);
     expect(await different.json()).toMatchObject({ error: 'referral-conflict' });
 
-    // The memo holds only a hash of the body, never the body.
+    // The memo holds only a hash of the body, never the body (and, once the referral has run
+    // its first task, its open prompts, which the inbox reads: a race this test once lost).
     const description = await api.harness.client.workflow.getHandle(`referral-${referralId}`).describe();
-    expect(Object.keys(description.memo ?? {})).toEqual(['inputSha256']);
+    expect(Object.keys(description.memo ?? {}).filter((key) => key !== OPEN_PROMPTS_MEMO)).toEqual(['inputSha256']);
     expect(description.memo?.inputSha256).toMatch(/^[0-9a-f]{64}$/);
   });
 

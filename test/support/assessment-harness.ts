@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { buildWorkingCalendar } from '../../activities/calendar';
 import { defaultPolicy } from '../../domain/policy';
-import type { AssessmentInput, StrategyDiscussionInput } from '../../domain/process';
+import type { AssessmentInput, CaseContext, StrategyDiscussionInput } from '../../domain/process';
 import type { ChildInNeedPlanInput } from '../../domain/child-in-need-plan';
 import { childInNeedPlan } from './child-in-need-plan-example';
 import { checklistItems, type Prompt } from '../../domain/prompts';
@@ -33,11 +33,11 @@ export function testCalendar(): WorkingCalendar {
   return calendarCache;
 }
 
-/** A child in need plan's workflow input as an assessment's sign-off starts it (R-43), its plan from `childInNeedPlan`. */
-export function childInNeedPlanInput(referralId: string, nowMs: number, overrides: Partial<ChildInNeedPlanInput> = {}): ChildInNeedPlanInput {
+/** What every workflow of a test case is started with: a referral from health, team TEAM-1, the default policy. */
+export function testCaseContext(referralId: string, receivedAt: string): CaseContext {
   return {
     referralId,
-    receivedAt: iso(nowMs - 30 * DAY_MS),
+    receivedAt,
     referrerType: 'health',
     childProtectionConcern: false,
     team: 'TEAM-1',
@@ -45,6 +45,13 @@ export function childInNeedPlanInput(referralId: string, nowMs: number, override
     localAuthority: 'LA-1',
     policy: defaultPolicy,
     calendar: testCalendar(),
+  };
+}
+
+/** A child in need plan's workflow input as an assessment's sign-off starts it (R-43), its plan from `childInNeedPlan`. */
+export function childInNeedPlanInput(referralId: string, nowMs: number, overrides: Partial<ChildInNeedPlanInput> = {}): ChildInNeedPlanInput {
+  return {
+    ...testCaseContext(referralId, iso(nowMs - 30 * DAY_MS)),
     childRef: 'C-1',
     origin: { kind: 'assessment' },
     startedAt: iso(nowMs),
@@ -85,15 +92,7 @@ export class AssessmentHarness {
   async input(referralId: string, overrides: Partial<AssessmentInput> = {}, receivedAgoMs = HOUR_MS): Promise<AssessmentInput> {
     const now = await this.now();
     return {
-      referralId,
-      receivedAt: iso(now - receivedAgoMs),
-      referrerType: 'health',
-      childProtectionConcern: false,
-      team: 'TEAM-1',
-      managerId: 'MGR-1',
-      localAuthority: 'LA-1',
-      policy: defaultPolicy,
-      calendar: testCalendar(),
+      ...testCaseContext(referralId, iso(now - receivedAgoMs)),
       child: { childRef: 'C-1', dateOfBirth: bornYearsAgo(10) },
       track: 'S17',
       strategyDiscussionNow: false,
