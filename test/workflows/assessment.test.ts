@@ -303,7 +303,8 @@ describe('assessment workflow: allocation, events and decisions', () => {
       { recipient: 'agency', status: 'sent', target: 'SERVICE-3' },
     ]);
     await harness.eventually(() => {
-      const sent = harness.notifications(handle.workflowId).filter((n) => n.rule === 'R-24');
+      // The outcome itself (the copies of the assessment go out under R-24 too: outcomes-follow-on.test.ts covers them).
+      const sent = harness.notifications(handle.workflowId).filter((n) => n.rule === 'R-24' && n.reason === 'assessment-outcome');
       expect(sent.map((n) => n.recipient).sort()).toEqual(['agency', 'child', 'family', 'referrer']);
     });
     await send(handle, { type: 'family-comments-recorded', comments: 'a correction of fact' }, now);
