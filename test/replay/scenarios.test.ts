@@ -24,10 +24,10 @@ async function replayAndKeep(run: ScenarioRun): Promise<void> {
   }
   if (process.env.RECORD_HISTORIES === '1') {
     mkdirSync(fixturesDir, { recursive: true });
-    for (const { workflowId, kind, history, run: runNumber } of run.histories) {
+    for (const { workflowId, kind, history } of run.histories) {
       // protobufjs's own object form (enums as names, bytes as base64): what replay.test.ts reads back.
       const json = temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), { longs: String, enums: String, bytes: String });
-      writeFileSync(join(fixturesDir, `${run.name}${runNumber === undefined ? '' : `-run-${runNumber}`}.${kind}.json`), `${JSON.stringify({ workflowId, history: json }, null, 1)}\n`);
+      writeFileSync(join(fixturesDir, `${run.name}.${kind}.json`), `${JSON.stringify({ workflowId, history: json }, null, 1)}\n`);
     }
   }
 }

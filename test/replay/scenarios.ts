@@ -17,8 +17,7 @@ import { FIRST_VISIT_INFORMATION, procedureFieldwork } from '../support/procedur
 export interface ScenarioRun {
   /** The scenario's name: the fixture file is `<name>.<workflow kind>.json`. */
   name: string;
-  /** `run` numbers the runs of a workflow that continued as new: the fixture is `<name>-run-<run>.<kind>.json`. */
-  histories: Array<{ workflowId: string; kind: string; history: History; run?: number }>;
+  histories: Array<{ workflowId: string; kind: string; history: History }>;
   /** What the scenario ended with, for its own assertions. */
   results: Record<string, unknown>;
 }
